@@ -24,11 +24,13 @@ class Period(models.Model):
         ordering = ["-end"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(start__lte=F("end")), name="period_start_before_end",
+                condition=Q(start__lte=F("end")),
+                name="period_start_before_end",
                 violation_error_message="A period's start must be on or before its end.",
             ),
             models.UniqueConstraint(
-                fields=["granularity", "start"], name="unique_period_start",
+                fields=["granularity", "start"],
+                name="unique_period_start",
                 violation_error_message="A period of this granularity already starts that day.",
             ),
         ]
@@ -70,7 +72,9 @@ class Scorecard(models.Model):
         "partners.Partner", on_delete=models.CASCADE, related_name="scorecards"
     )
     partner_type = models.ForeignKey(
-        "partners.PartnerType", on_delete=models.PROTECT, related_name="+",
+        "partners.PartnerType",
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The peer group, as it was when computed.",
     )
     model_version = models.ForeignKey(
@@ -80,8 +84,8 @@ class Scorecard(models.Model):
     coverage = models.FloatField()
     status = models.CharField(max_length=17, choices=ScorecardStatus)
     tier = models.CharField(max_length=60, blank=True)
-    tier_rank = models.PositiveSmallIntegerField(
-        null=True, help_text="0 = lowest tier; lets tier changes be compared up or down."
+    tier_min_score = models.FloatField(
+        null=True, help_text="The tier's threshold: compares tiers across versions (up/down)."
     )
     rank = models.PositiveIntegerField(null=True)
     peer_count = models.PositiveIntegerField(null=True)
@@ -145,7 +149,11 @@ class RunStatus(models.TextChoices):
 class RecomputeRun(models.Model):
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="runs")
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Set for an incremental recompute of one partner.",
     )
     trigger = models.CharField(max_length=40)

@@ -28,7 +28,8 @@ _TOKEN_RE = re.compile(
     r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<op>[-+*/(),])|(?P<ws>\s+)"
 )
-_MAX_DEPTH = 100
+_MAX_NESTING = 64  # parentheses and function calls (the parser recurses on them)
+_MAX_DEPTH = 256  # tree depth (keeps recursive evaluation far from the recursion limit)
 
 
 class FormulaError(ValueError):
@@ -41,49 +42,37 @@ class FormulaError(ValueError):
 
 
 @dataclass(frozen=True)
-class Num:
-    """Numeric literal."""
-
+class Num:  # numeric literal
     value: float
 
 
 @dataclass(frozen=True)
-class Ref:
-    """Current-period value of a KPI code."""
-
+class Ref:  # current-period value of a KPI code
     code: str
     pos: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Prev:
-    """Previous-period value of a KPI code: ``prev(code)``."""
-
+class Prev:  # previous-period value: prev(code)
     code: str
     pos: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
-class Unary:
-    """Unary operation (only ``-``)."""
-
+class Unary:  # unary minus: op is always '-'
     op: str
     operand: Node
 
 
 @dataclass(frozen=True)
-class Binary:
-    """Binary operation ``+ - * /``."""
-
+class Binary:  # op is one of + - * /
     op: str
     left: Node
     right: Node
 
 
 @dataclass(frozen=True)
-class Call:
-    """Call of ``min``, ``max`` or ``abs``."""
-
+class Call:  # min(a, b), max(a, b) or abs(x)
     name: str
     args: tuple[Node, ...]
 
@@ -155,7 +144,7 @@ class _Parser:
 
     def expr(self) -> Node:
         self.depth += 1
-        if self.depth > _MAX_DEPTH:
+        if self.depth > _MAX_NESTING:
             raise FormulaError(
                 f"formula nested too deeply at position {self.tok.pos}", self.tok.pos
             )
@@ -241,17 +230,17 @@ class _Parser:
         return Call(name, tuple(args))
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    stack: list[Node] = [node]
+def _walk(tree: Node) -> Iterator[tuple[Node, int]]:
+    """Yield every node with its depth (root = 1), without recursion."""
+    stack: list[tuple[Node, int]] = [(tree, 1)]
     while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, Unary):
-            stack.append(current.operand)
-        elif isinstance(current, Binary):
-            stack.extend((current.right, current.left))
-        elif isinstance(current, Call):
-            stack.extend(reversed(current.args))
+        node, depth = stack.pop()
+        yield node, depth
+        if isinstance(node, Unary):
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, Binary | Call):
+            children = (node.left, node.right) if isinstance(node, Binary) else node.args
+            stack.extend((child, depth + 1) for child in children)
 
 
 def parse(text: str) -> Formula:
@@ -265,7 +254,10 @@ def parse(text: str) -> Formula:
         raise FormulaError(f"unmatched ')' at position {tok.pos}", tok.pos)
     if tok.kind != "end":
         parser.fail("an operator or end of formula")
-    nodes = list(_walk(tree))
+    walked = list(_walk(tree))
+    if max(depth for _, depth in walked) > _MAX_DEPTH:
+        raise FormulaError(f"formula nested too deeply (more than {_MAX_DEPTH} levels)")
+    nodes = [node for node, _ in walked]
     refs = frozenset(n.code for n in nodes if isinstance(n, Ref))
     prev_refs = frozenset(n.code for n in nodes if isinstance(n, Prev))
     return Formula(text=text, tree=tree, refs=refs, prev_refs=prev_refs)
@@ -300,10 +292,6 @@ def _parse_other(code: str, text: str) -> Formula:
         raise FormulaError(f"formula of KPI '{code}' is invalid: {exc.message}") from exc
 
 
-def _cycle_error(cycle: list[str]) -> FormulaError:
-    return FormulaError("cycle: " + " -> ".join(cycle))
-
-
 def validate(
     text: str, *, code: str, known_codes: AbstractSet[str], formulas: Mapping[str, str]
 ) -> Formula:
@@ -313,7 +301,7 @@ def validate(
     ``formulas`` maps the other formula KPIs to their text and is parsed only where reachable.
     """
     formula = parse(text)
-    used = [n for n in _walk(formula.tree) if isinstance(n, Ref | Prev)]
+    used = [n for n, _ in _walk(formula.tree) if isinstance(n, Ref | Prev)]
     for node in sorted(used, key=lambda n: n.pos):
         if node.code != code and node.code not in known_codes:
             raise FormulaError(f"unknown KPI code '{node.code}' at position {node.pos}", node.pos)
@@ -326,7 +314,7 @@ def validate(
 
     cycle = _find_cycle([code], deps)
     if cycle:
-        raise _cycle_error(cycle)
+        raise FormulaError("cycle: " + " -> ".join(cycle))
     return formula
 
 
@@ -335,35 +323,27 @@ def evaluation_order(formulas: Mapping[str, str]) -> list[str]:
     deps = {
         c: sorted(r for r in _parse_other(c, t).refs if r in formulas) for c, t in formulas.items()
     }
-    dependents: dict[str, list[str]] = {c: [] for c in deps}
-    for c, ds in deps.items():
-        for d in ds:
-            dependents[d].append(c)
-    remaining = {c: len(ds) for c, ds in deps.items()}
-    ready = [c for c, n in remaining.items() if n == 0]
-    heapq.heapify(ready)
+    waiting = {c: set(ds) for c, ds in deps.items()}
+    ready = sorted(c for c, ds in waiting.items() if not ds)
     order: list[str] = []
     while ready:
-        c = heapq.heappop(ready)
-        order.append(c)
-        for dependent in dependents[c]:
-            remaining[dependent] -= 1
-            if remaining[dependent] == 0:
-                heapq.heappush(ready, dependent)
+        order.append(done := heapq.heappop(ready))
+        for code, pending in waiting.items():
+            if done in pending:
+                pending.discard(done)
+                if not pending:
+                    heapq.heappush(ready, code)
     if len(order) < len(deps):
         left = sorted(set(deps) - set(order))
         cycle = _find_cycle(left, lambda c: deps[c])
-        raise _cycle_error(cycle or left)
+        raise FormulaError("cycle: " + " -> ".join(cycle or left))
     return order
 
 
-_BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "/": lambda a, b: np.where(b == 0, np.nan, a / b),
-}
-_CALLS: dict[str, Callable[..., np.ndarray]] = {"min": np.minimum, "max": np.maximum, "abs": np.abs}
+_UFUNCS: dict[str, Callable[..., np.ndarray]] = {
+    "+": np.add, "-": np.subtract, "*": np.multiply,
+    "min": np.minimum, "max": np.maximum, "abs": np.abs,
+}  # fmt: skip
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -392,10 +372,13 @@ def evaluate(formula: Formula, *, current: pd.DataFrame, previous: pd.DataFrame)
                 return column(previous, code)
             case Unary(_, operand):
                 out = -run(operand)
+            case Binary("/", left, right):
+                divisor = run(right)
+                out = np.where(divisor == 0, np.nan, run(left) / divisor)
             case Binary(op, left, right):
-                out = _BINARY[op](run(left), run(right))
+                out = _UFUNCS[op](run(left), run(right))
             case Call(name, args):
-                out = _CALLS[name](*(run(arg) for arg in args))
+                out = _UFUNCS[name](*(run(arg) for arg in args))
             case _:
                 raise TypeError(f"not a formula node: {node!r}")
         return _finite(out)

@@ -32,7 +32,13 @@ class Aggregation(models.TextChoices):
 
 
 CATEGORY_SUGGESTIONS = (
-    "sales", "growth", "customer", "engagement", "operations", "compliance", "relationship",
+    "sales",
+    "growth",
+    "customer",
+    "engagement",
+    "operations",
+    "compliance",
+    "relationship",
 )
 
 
@@ -64,7 +70,9 @@ class KPI(models.Model):
                 condition=(Q(source="formula") & ~Q(formula=""))
                 | (~Q(source="formula") & Q(formula="")),
                 name="kpi_formula_iff_formula_source",
-                violation_error_message="A formula KPI needs a formula; other sources must not have one.",
+                violation_error_message=(
+                    "A formula KPI needs a formula; other sources must not have one."
+                ),
             ),
         ]
 
@@ -91,7 +99,9 @@ class ScoringModel(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_model",
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="one_default_model",
                 violation_error_message="Only one scoring model can be the default.",
             ),
         ]
@@ -136,7 +146,9 @@ class ScoringModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "number"], name="unique_version_number"),
             models.UniqueConstraint(
-                fields=["model"], condition=Q(status="active"), name="one_active_version_per_model",
+                fields=["model"],
+                condition=Q(status="active"),
+                name="one_active_version_per_model",
                 violation_error_message="A scoring model has only one active version.",
             ),
             models.CheckConstraint(
@@ -184,11 +196,13 @@ class ModelLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "kpi"], name="unique_line_kpi"),
             models.CheckConstraint(
-                condition=Q(weight__gt=0), name="line_weight_positive",
+                condition=Q(weight__gt=0),
+                name="line_weight_positive",
                 violation_error_message="Weight must be greater than 0.",
             ),
             models.CheckConstraint(
-                condition=THRESHOLD_ORDER, name="line_threshold_order",
+                condition=THRESHOLD_ORDER,
+                name="line_threshold_order",
                 violation_error_message="Floor, target and stretch are out of order.",
             ),
         ]
@@ -198,10 +212,14 @@ class ModelLine(models.Model):
 
     def clean(self) -> None:
         if self.weight is not None and self.weight <= 0:
-            raise ValidationError({"weight": f"Weight must be greater than 0 (got {self.weight:g})."})
+            raise ValidationError(
+                {"weight": f"Weight must be greater than 0 (got {self.weight:g})."}
+            )
         if self.kpi_id and None not in (self.floor, self.target):
             check_thresholds(
-                direction=self.kpi.direction, floor=self.floor, target=self.target,
+                direction=self.kpi.direction,
+                floor=self.floor,
+                target=self.target,
                 stretch=self.stretch,
             )
 
@@ -249,7 +267,9 @@ class TargetOverride(models.Model):
     def clean(self) -> None:
         if self.kpi_id and None not in (self.floor, self.target):
             check_thresholds(
-                direction=self.kpi.direction, floor=self.floor, target=self.target,
+                direction=self.kpi.direction,
+                floor=self.floor,
+                target=self.target,
                 stretch=self.stretch,
             )
 

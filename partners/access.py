@@ -45,7 +45,8 @@ def partner_for_user(user: AbstractBaseUser | AnonymousUser, code: str) -> Partn
     """The partner with this code if the user may see it; 404 otherwise (never 403, so a
     partner user cannot even learn which codes exist)."""
     partner = (
-        visible_partners(user).select_related("partner_type", "region", "manager")
+        visible_partners(user)
+        .select_related("partner_type", "region", "manager")
         .filter(code=code)
         .first()
     )

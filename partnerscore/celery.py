@@ -1,5 +1,5 @@
-"""The Celery app. The periodic recompute lives in django-celery-beat's tables (editable in the
-admin); `python manage.py setup_schedule` (run by migrate's post-step in the launcher) creates it."""
+"""The Celery app. The periodic recompute lives in django-celery-beat's tables (editable in
+the admin); `python manage.py setup_schedule` creates it once."""
 
 import os
 

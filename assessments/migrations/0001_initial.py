@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('coverage', models.FloatField()),
                 ('status', models.CharField(choices=[('ok', 'OK'), ('insufficient_data', 'Insufficient data'), ('no_data', 'No data')], max_length=17)),
                 ('tier', models.CharField(blank=True, max_length=60)),
-                ('tier_rank', models.PositiveSmallIntegerField(help_text='0 = lowest tier; lets tier changes be compared up or down.', null=True)),
+                ('tier_min_score', models.FloatField(help_text="The tier's threshold: compares tiers across versions (up/down).", null=True)),
                 ('rank', models.PositiveIntegerField(null=True)),
                 ('peer_count', models.PositiveIntegerField(null=True)),
                 ('percentile', models.FloatField(null=True)),

@@ -1,0 +1,60 @@
+from django.contrib import admin, messages
+
+from assessments.models import Period, RecomputeRun, Scorecard, TierChange
+from assessments.tasks import enqueue_recompute
+
+
+@admin.register(Period)
+class PeriodAdmin(admin.ModelAdmin):
+    list_display = ["code", "start", "end", "granularity", "status"]
+    list_filter = ["granularity", "status"]
+    search_fields = ["code"]
+    actions = ["recompute"]
+
+    @admin.action(description="Recompute scorecards of the selected open periods")
+    def recompute(self, request, queryset):
+        ids = list(queryset.filter(status="open").values_list("pk", flat=True))
+        enqueue_recompute(period_ids=ids, trigger=f"admin:{request.user.username}")
+        messages.info(request, f"Recompute enqueued for {len(ids)} open period(s).")
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(admin.ModelAdmin):
+    list_display = ["partner", "period", "score", "tier", "status", "rank", "percentile"]
+    list_filter = ["period", "status", "tier", "partner_type"]
+    search_fields = ["partner__code", "partner__name"]
+    list_select_related = ["partner", "period"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # written by the recompute only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "period",
+        "trigger",
+        "status",
+        "started_at",
+        "duration",
+        "scorecards",
+        "lines",
+        "metric_values",
+    ]
+    list_filter = ["status", "period"]
+    readonly_fields = [f.name for f in RecomputeRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(admin.ModelAdmin):
+    list_display = ["partner", "period", "from_tier", "to_tier", "direction", "detected_at"]
+    list_filter = ["period", "direction"]
+    search_fields = ["partner__code", "partner__name"]
+    list_select_related = ["partner", "period"]

@@ -1,0 +1,248 @@
+"""Reads for the recompute (frames, one query per table) and for the pages."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db.models import Count, Q
+from django.db.models import F as models_F
+
+from assessments.models import Period, Scorecard, ScorecardLine, TierChange
+from assessments.pg import copy_out
+from kpis.models import KPI, ModelLine, ScoringModelVersion, TargetOverride, Tier, VersionStatus
+from partners.models import Partner
+
+VALUE_DTYPES = {"partner_id": "int64", "kpi_id": "int64", "value": "float64"}
+
+
+@dataclass
+class RecomputeInputs:
+    period: Period
+    kpis: pd.DataFrame
+    members: pd.DataFrame
+    versions: pd.DataFrame
+    lines: pd.DataFrame
+    tiers: pd.DataFrame
+    overrides: pd.DataFrame
+    values: pd.DataFrame
+    previous_values: pd.DataFrame
+    previous_cards: pd.DataFrame
+    unscored_types: list[str]
+
+
+def _frame(queryset, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(queryset.values_list(*columns)), columns=columns)
+
+
+def metric_values_frame(*, start, end, partner_ids: list[int] | None = None) -> pd.DataFrame:
+    sql = (
+        "SELECT partner_id, kpi_id, observed_on, value FROM kpis_metricvalue "
+        "WHERE observed_on BETWEEN %s AND %s"
+    )
+    params: list = [start, end]
+    if partner_ids is not None:
+        sql += " AND partner_id = ANY(%s)"
+        params.append(partner_ids)
+    return copy_out(sql, params, dtypes=VALUE_DTYPES, parse_dates=["observed_on"])
+
+
+def active_versions_by_type() -> tuple[dict[int, int], int | None]:
+    """{partner_type_id: active version id} and the default model's active version id."""
+    by_type: dict[int, int] = {}
+    default = None
+    for version_id, type_id, is_default in ScoringModelVersion.objects.filter(
+        status=VersionStatus.ACTIVE
+    ).values_list("id", "model__partner_type_id", "model__is_default"):
+        if type_id is not None:
+            by_type[type_id] = version_id
+        if is_default:
+            default = version_id
+    return by_type, default
+
+
+def members_frame(*, period: Period, partner_ids: list[int] | None = None) -> pd.DataFrame:
+    """Active partners that had joined by the period's end."""
+    partners = Partner.objects.filter(is_active=True).filter(
+        Q(joined_on__isnull=True) | Q(joined_on__lte=period.end)
+    )
+    if partner_ids is not None:
+        partners = partners.filter(pk__in=partner_ids)
+    return _frame(partners, ["id", "partner_type_id"]).rename(columns={"id": "partner_id"})
+
+
+def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) -> RecomputeInputs:
+    kpis = (
+        _frame(KPI.objects.all(), ["id", "code", "direction", "aggregation", "source", "formula"])
+        .set_index("id")
+        .rename_axis("kpi_id")
+    )
+    members = members_frame(period=period, partner_ids=partner_ids)
+    by_type, default = active_versions_by_type()
+    members["version_id"] = members["partner_type_id"].map(by_type)
+    if default is not None:
+        members["version_id"] = members["version_id"].fillna(default)
+    unscored = sorted(members.loc[members["version_id"].isna(), "partner_type_id"].unique())
+    members = members.dropna(subset=["version_id"]).astype({"version_id": "int64"})
+    version_ids = sorted(members["version_id"].unique().tolist())
+    versions = (
+        _frame(
+            ScoringModelVersion.objects.filter(pk__in=version_ids),
+            ["id", "missing_policy", "min_coverage", "amber_from"],
+        )
+        .set_index("id")
+        .rename_axis("version_id")
+    )
+    lines = _frame(
+        ModelLine.objects.filter(version_id__in=version_ids),
+        ["version_id", "kpi_id", "weight", "floor", "target", "stretch"],
+    ).astype({"stretch": "float64"})
+    tiers = _frame(
+        Tier.objects.filter(version_id__in=version_ids), ["version_id", "name", "min_score"]
+    )
+    overrides = _frame(
+        TargetOverride.objects.filter(period=period),
+        ["partner_id", "kpi_id", "floor", "target", "stretch"],
+    ).astype({"stretch": "float64"})
+    values = metric_values_frame(start=period.start, end=period.end, partner_ids=partner_ids)
+    previous = period.previous()
+    uses_prev = kpis["formula"].str.contains("prev", regex=False).any()
+    if previous is not None and uses_prev:
+        previous_values = metric_values_frame(
+            start=previous.start, end=previous.end, partner_ids=partner_ids
+        )
+    else:
+        previous_values = values.iloc[0:0]
+    previous_cards = _frame(
+        Scorecard.objects.filter(period=previous) if previous else Scorecard.objects.none(),
+        ["partner_id", "score", "tier", "tier_min_score"],
+    )
+    if partner_ids is not None:
+        previous_cards = previous_cards[previous_cards["partner_id"].isin(partner_ids)]
+    return RecomputeInputs(
+        period=period,
+        kpis=kpis,
+        members=members,
+        versions=versions,
+        lines=lines,
+        tiers=tiers,
+        overrides=overrides,
+        values=values,
+        previous_values=previous_values,
+        previous_cards=previous_cards,
+        unscored_types=[str(t) for t in unscored],
+    )
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+PORTFOLIO_SORTS = {
+    "score": "score",
+    "-score": "-score",
+    "rank": "rank",
+    "-rank": "-rank",
+    "percentile": "percentile",
+    "-percentile": "-percentile",
+    "trend": "trend",
+    "-trend": "-trend",
+    "name": "partner__name",
+    "-name": "-partner__name",
+    "tier": "tier_min_score",
+    "-tier": "-tier_min_score",
+    "type": "partner_type__name",
+    "-type": "-partner_type__name",
+}
+
+
+def periods_with_scorecards() -> list[Period]:
+    return list(Period.objects.filter(scorecards__isnull=False).distinct().order_by("-end"))
+
+
+def period_choose(*, code: str | None) -> Period | None:
+    """The period asked for, else the latest one that has scorecards, else the latest."""
+    if code:
+        return Period.objects.filter(code=code).first()
+    with_cards = Period.objects.filter(scorecards__isnull=False).order_by("-end").first()
+    return with_cards or Period.objects.order_by("-end").first()
+
+
+def portfolio_scorecards(
+    *,
+    period: Period,
+    partners,
+    partner_type: str = "",
+    tier: str = "",
+    status: str = "",
+    query: str = "",
+    sort: str = "-score",
+):
+    """Scorecards of a period for the visible partners, filtered and sorted (a queryset: the
+    view paginates it, so a page costs the same at 100 or 10,000 partners)."""
+    cards = Scorecard.objects.filter(period=period, partner__in=partners).select_related(
+        "partner", "partner_type"
+    )
+    if partner_type:
+        cards = cards.filter(partner_type__code=partner_type)
+    if tier:
+        cards = cards.filter(tier=tier)
+    if status:
+        cards = cards.filter(status=status)
+    if query:
+        cards = cards.filter(Q(partner__name__icontains=query) | Q(partner__code__iexact=query))
+    order = PORTFOLIO_SORTS.get(sort, "-score")
+    field = order.lstrip("-")
+    nulls = (
+        models_F(field).desc(nulls_last=True)
+        if order.startswith("-")
+        else models_F(field).asc(nulls_last=True)
+    )
+    return cards.order_by(nulls, "partner__name")
+
+
+def portfolio_summary(*, period: Period, partners) -> dict:
+    """Histogram input, tier and status counts for the whole (visible) portfolio."""
+    cards = Scorecard.objects.filter(period=period, partner__in=partners)
+    scores = list(cards.exclude(score=None).values_list("score", flat=True))
+    tiers = list(
+        cards.exclude(tier="")
+        .values("tier", "tier_min_score")
+        .annotate(n=Count("id"))
+        .order_by("-tier_min_score")
+    )
+    statuses = dict(cards.values_list("status").annotate(n=Count("id")).order_by())
+    changes = dict(
+        TierChange.objects.filter(period=period, partner__in=partners)
+        .values_list("direction")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        "scores": scores,
+        "tiers": tiers,
+        "statuses": statuses,
+        "changes": changes,
+        "total": sum(statuses.values()),
+    }
+
+
+def scorecard_detail(*, partner, period: Period) -> dict:
+    """One partner's scorecard in a period: the card, its lines with KPIs, and its history."""
+    card = (
+        Scorecard.objects.filter(partner=partner, period=period)
+        .select_related("model_version__model")
+        .first()
+    )
+    lines = (
+        list(
+            ScorecardLine.objects.filter(period_id=period.pk, partner_id=partner.pk)
+            .select_related("kpi")
+            .order_by("-weight", "kpi__code")
+        )
+        if card
+        else []
+    )
+    history = list(
+        Scorecard.objects.filter(partner=partner)
+        .select_related("period")
+        .order_by("period__start")
+        .values_list("period__code", "score", "tier", "status")
+    )
+    return {"card": card, "lines": lines, "history": history}

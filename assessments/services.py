@@ -1,0 +1,201 @@
+"""Recompute of scorecards: read a period's inputs as frames, run the pure method, write the
+results in one transaction (COPY + a partition swap for lines), guarded by an advisory lock."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.utils import timezone
+
+from assessments.models import Period, RecomputeRun, RunStatus, Scorecard, TierChange
+from assessments.pg import copy_in, copy_out
+from assessments.selectors import RecomputeInputs, recompute_inputs
+from kpis import scoring
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAMESPACE = 74_201  # first key of pg_advisory_lock(int, int); the second is the period id
+LINES_TABLE = "assessments_scorecardline"
+CARD_TABLE = Scorecard._meta.db_table
+
+
+class PeriodClosed(Exception):
+    pass
+
+
+@contextmanager
+def period_lock(period_id: int) -> Iterator[None]:
+    """A session-level advisory lock: a second recompute of the period waits for the first.
+    A killed worker's connection drops, which releases the lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, period_id])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, period_id])
+
+
+def score_period(inputs: RecomputeInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The method (kpis.scoring) on one period's inputs -> (lines, cards)."""
+    partner_ids = pd.Index(inputs.members["partner_id"], name="partner_id")
+    values = scoring.period_values(inputs.values, inputs.kpis)
+    previous = scoring.period_values(inputs.previous_values, inputs.kpis)
+    values = scoring.add_formula_values(values, previous, inputs.kpis, partner_ids)
+    lines = scoring.score_lines(
+        members=inputs.members,
+        lines=inputs.lines,
+        overrides=inputs.overrides,
+        period_vals=values,
+        kpis=inputs.kpis,
+        versions=inputs.versions,
+    )
+    cards = scoring.score_cards(
+        members=inputs.members,
+        scored_lines=lines,
+        versions=inputs.versions,
+        tiers=inputs.tiers,
+        previous=inputs.previous_cards,
+    )
+    return lines, cards
+
+
+def scorecards_recompute(*, period_id: int, trigger: str) -> RecomputeRun:
+    """Recompute every scorecard of an open period. Idempotent; atomic for readers."""
+    with period_lock(period_id):
+        period = Period.objects.get(pk=period_id)
+        now = timezone.now()
+        if not period.is_open:
+            return RecomputeRun.objects.create(
+                period=period,
+                trigger=trigger,
+                status=RunStatus.SKIPPED,
+                started_at=now,
+                finished_at=now,
+                error="The period is closed: its scorecards are frozen.",
+            )
+        # Holding the lock, any other 'running' run of this period belongs to a dead worker.
+        RecomputeRun.objects.filter(period=period, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            error="Interrupted: the worker stopped before finishing; nothing was written.",
+        )
+        run = RecomputeRun.objects.create(period=period, trigger=trigger, started_at=now)
+        try:
+            with transaction.atomic():
+                inputs = recompute_inputs(period=period)
+                lines, cards = score_period(inputs)
+                changed = _write_period(period, lines, cards, computed_at=now)
+        except Exception as exc:
+            logger.exception("recompute of period %s failed", period.code)
+            RecomputeRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, finished_at=timezone.now(), error=repr(exc)[:4000]
+            )
+            raise
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.scorecards, run.lines, run.metric_values = len(cards), len(lines), len(inputs.values)
+        if inputs.unscored_types:
+            run.error = f"No active scoring model for partner type ids {inputs.unscored_types}."
+        run.save()
+    if changed:
+        _ripple_to_next_period(period)
+    return run
+
+
+def _ripple_to_next_period(period: Period) -> None:
+    """The next period's trend and tier changes read this one: recompute it when it is open."""
+    from assessments.tasks import enqueue_recompute
+
+    following = (
+        Period.objects.filter(granularity=period.granularity, start__gt=period.end, status="open")
+        .order_by("start")
+        .first()
+    )
+    if following is not None and following.previous() == period:
+        enqueue_recompute(period_ids=[following.pk], trigger=f"ripple from {period.code}")
+
+
+def _write_period(period: Period, lines: pd.DataFrame, cards: pd.DataFrame, *, computed_at) -> bool:
+    """Replace the period's scorecards, lines and tier changes. Returns whether any score or
+    tier changed (so the next period's trend needs a recompute)."""
+    old = copy_out(
+        f"SELECT partner_id, score, tier FROM {CARD_TABLE} WHERE period_id = %s",
+        [period.pk],
+        dtypes={"partner_id": "int64", "score": "float64", "tier": "str"},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CARD_TABLE} WHERE period_id = %s", [period.pk])
+    copy_in(
+        CARD_TABLE, _card_rows(period, cards, computed_at), force_not_null=("tier", "previous_tier")
+    )
+    _write_tier_changes(period, cards, computed_at)
+    _swap_line_partition(period.pk, lines)
+    return not _same_results(old, cards)
+
+
+def _same_results(old: pd.DataFrame, cards: pd.DataFrame) -> bool:
+    new = cards[["partner_id", "score", "tier"]].sort_values("partner_id", ignore_index=True)
+    old = old.sort_values("partner_id", ignore_index=True)
+    old["tier"] = old["tier"].fillna("")
+    if len(old) != len(new) or not (old["partner_id"].to_numpy() == new["partner_id"]).all():
+        return False
+    same_score = np.isclose(old["score"], new["score"], rtol=0, atol=1e-9, equal_nan=True)
+    return bool(same_score.all() and (old["tier"].to_numpy() == new["tier"].to_numpy()).all())
+
+
+def _card_rows(period: Period, cards: pd.DataFrame, computed_at) -> pd.DataFrame:
+    rows = cards.rename(columns={"version_id": "model_version_id"}).drop(columns="tier_change")
+    rows.insert(0, "period_id", period.pk)
+    rows["computed_at"] = computed_at.isoformat()
+    return rows.astype({"rank": "Int64", "peer_count": "Int64"})
+
+
+def _write_tier_changes(period: Period, cards: pd.DataFrame, detected_at) -> None:
+    """Keep the detection time of an unchanged event, so alerts do not fire twice."""
+    changes = cards.loc[
+        cards["tier_change"] != "", ["partner_id", "previous_tier", "tier", "tier_change"]
+    ]
+    changes.columns = ["partner_id", "from_tier", "to_tier", "direction"]
+    kept = pd.DataFrame.from_records(
+        list(
+            TierChange.objects.filter(period=period).values_list(
+                "partner_id", "from_tier", "to_tier", "detected_at"
+            )
+        ),
+        columns=["partner_id", "from_tier", "to_tier", "detected_at"],
+    )
+    changes = changes.merge(kept, on=["partner_id", "from_tier", "to_tier"], how="left")
+    changes["detected_at"] = (
+        changes["detected_at"].astype(object).where(changes["detected_at"].notna(), detected_at)
+    )
+    TierChange.objects.filter(period=period).delete()
+    TierChange.objects.bulk_create(
+        TierChange(period=period, **row) for row in changes.to_dict("records")
+    )
+
+
+def _swap_line_partition(period_id: int, lines: pd.DataFrame) -> None:
+    """Load the period's lines into a fresh table, index it, then swap it in as the period's
+    partition: no dead rows, no per-row index upkeep, and readers see old or new lines."""
+    part = f"{LINES_TABLE}_p{int(period_id)}"
+    new = f"{part}_new"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {new}")
+        cursor.execute(f"CREATE TABLE {new} (LIKE {LINES_TABLE} INCLUDING DEFAULTS)")
+    rows = lines.drop(columns="version_id")
+    rows.insert(0, "period_id", period_id)
+    copy_in(new, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {new} ADD CONSTRAINT {new}_period CHECK (period_id = {int(period_id)})"
+        )
+        cursor.execute(f"ALTER TABLE {new} ADD PRIMARY KEY (period_id, partner_id, kpi_id)")
+        cursor.execute(f"DROP TABLE IF EXISTS {part}")
+        cursor.execute(f"ALTER TABLE {new} RENAME TO {part}")
+        cursor.execute(
+            f"ALTER TABLE {LINES_TABLE} ATTACH PARTITION {part} FOR VALUES IN ({int(period_id)})"
+        )

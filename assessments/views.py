@@ -1,0 +1,91 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from assessments import charts
+from assessments.models import PeriodStatus, ScorecardStatus
+from assessments.selectors import (
+    PORTFOLIO_SORTS,
+    period_choose,
+    periods_with_scorecards,
+    portfolio_scorecards,
+    portfolio_summary,
+    scorecard_detail,
+)
+from partners.access import is_manager, partner_for_user, portal_partner_id, visible_partners
+from partners.models import PartnerType
+
+PAGE_SIZE = 50
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if is_manager(request.user):
+        return redirect("portfolio")
+    partner_id = portal_partner_id(request.user)
+    if partner_id is not None:
+        partner = visible_partners(request.user).get(pk=partner_id)
+        return redirect("scorecard", code=partner.code)
+    return render(request, "assessments/no_access.html", status=403)
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    if not is_manager(request.user):
+        raise Http404("The portfolio is for channel managers.")
+    period = period_choose(code=request.GET.get("period"))
+    if period is None:
+        return render(request, "assessments/portfolio.html", {"period": None})
+    partners = visible_partners(request.user)
+    filters = {key: request.GET.get(key, "").strip() for key in ("type", "tier", "status", "q")}
+    sort = request.GET.get("sort", "-score")
+    cards = portfolio_scorecards(
+        period=period,
+        partners=partners,
+        partner_type=filters["type"],
+        tier=filters["tier"],
+        status=filters["status"],
+        query=filters["q"],
+        sort=sort,
+    )
+    page = Paginator(cards, PAGE_SIZE).get_page(request.GET.get("page"))
+    summary = portfolio_summary(period=period, partners=partners)
+    return render(
+        request,
+        "assessments/portfolio.html",
+        {
+            "period": period,
+            "periods": periods_with_scorecards(),
+            "page": page,
+            "summary": summary,
+            "filters": filters,
+            "sort": sort if sort in PORTFOLIO_SORTS else "-score",
+            "partner_types": PartnerType.objects.order_by("name"),
+            "statuses": ScorecardStatus.choices,
+            "histogram": charts.score_histogram(summary["scores"], summary["tiers"]),
+            "tier_chart": charts.tier_bars(summary["tiers"]),
+            "period_open": period.status == PeriodStatus.OPEN,
+        },
+    )
+
+
+@login_required
+def scorecard(request: HttpRequest, code: str) -> HttpResponse:
+    partner = partner_for_user(request.user, code)  # 404 for a partner the user may not see
+    period = period_choose(code=request.GET.get("period"))
+    if period is None:
+        raise Http404("No periods yet.")
+    detail = scorecard_detail(partner=partner, period=period)
+    return render(
+        request,
+        "assessments/scorecard.html",
+        {
+            "partner": partner,
+            "period": period,
+            "periods": periods_with_scorecards(),
+            **detail,
+            "kpi_chart": charts.kpi_scores(detail["lines"]) if detail["lines"] else "",
+            "history_chart": charts.score_history(detail["history"]) if detail["history"] else "",
+        },
+    )

@@ -1,0 +1,256 @@
+"""Metric-value ingestion: a CSV stream -> validated rows -> one upsert, or nothing at all.
+
+The file is read in chunks (bounded memory); every bad row is reported as `line N: problem`;
+valid rows are staged with COPY into a temporary table and upserted in one statement, so a
+file with one bad row writes nothing, and re-importing the same file changes nothing."""
+
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+
+from assessments.tasks import recompute_after_change
+from kpis.models import KPI, Aggregation, MetricValue, Source
+from partners.models import Partner
+
+COLUMNS = ("partner_code", "kpi_code", "observed_on", "value")
+CHUNK_ROWS = 200_000
+MAX_ERRORS = 1_000  # past this, stop listing (the count is still exact)
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors: list[str], total_errors: int):
+        self.errors = errors
+        self.total_errors = total_errors
+        more = total_errors - len(errors)
+        super().__init__("\n".join(errors) + (f"\n... and {more} more errors" if more else ""))
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    written: int = 0  # inserted or changed
+    unchanged: int = 0
+    first_day: object = None
+    last_day: object = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Lookups:
+    partners: dict[str, int]
+    kpis: dict[str, int]
+    formula_kpis: set[str]
+    nps_kpis: set[str]
+
+    @classmethod
+    def load(cls) -> "_Lookups":
+        kpis = list(KPI.objects.values_list("code", "id", "source", "aggregation"))
+        return cls(
+            partners=dict(Partner.objects.values_list("code", "id")),
+            kpis={code: pk for code, pk, _, _ in kpis},
+            formula_kpis={code for code, _, source, _ in kpis if source == Source.FORMULA},
+            nps_kpis={code for code, _, _, agg in kpis if agg == Aggregation.NPS},
+        )
+
+
+def metric_values_import(
+    stream: io.BufferedIOBase | io.RawIOBase,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Validate and upsert a CSV of metric values. Raises ImportFailed listing every bad row."""
+    lookups = _Lookups.load()
+    result = ImportResult()
+    errors: list[str] = []
+    n_errors = 0
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE metric_import_stage (line integer, partner_id bigint, "
+                "kpi_id bigint, observed_on date, value double precision) ON COMMIT DROP"
+            )
+        for chunk, lines in _read_chunks(stream, errors):
+            rows, chunk_errors = _validate(chunk, lines, lookups)
+            n_errors += len(chunk_errors)
+            errors.extend(chunk_errors[: max(0, MAX_ERRORS - len(errors))])
+            if not n_errors and not errors:
+                _stage(rows)
+            result.rows += len(chunk)
+            if progress:
+                progress(result.rows)
+        n_errors = max(n_errors, len(errors))
+        if not n_errors:
+            duplicates = _duplicates()
+            errors.extend(duplicates[:MAX_ERRORS])
+            n_errors = len(duplicates)
+        if n_errors:
+            raise ImportFailed(errors, n_errors)
+        if result.rows == 0:
+            raise ImportFailed(["the file has a header but no data rows"], 1)
+        result.written = _upsert()
+        result.unchanged = result.rows - result.written
+        result.first_day, result.last_day = _day_range()
+        if result.written:
+            recompute_after_change(
+                first_day=result.first_day, last_day=result.last_day, trigger="import"
+            )
+    return result
+
+
+def _read_chunks(stream, errors: list[str]):
+    """Yield (chunk of str columns, file line numbers). Structural problems (missing columns,
+    wrong field counts, bad encoding) are appended to `errors`."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _parse(text, errors)
+    except pd.errors.EmptyDataError:
+        errors.append("line 1: the file is empty (expected a header: " + ",".join(COLUMNS) + ")")
+    except UnicodeDecodeError as exc:
+        errors.append(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except pd.errors.ParserError as exc:
+        errors.append(f"the file is not valid CSV: {exc}")
+
+
+def _parse(text, errors: list[str]):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        reader = pd.read_csv(
+            text,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            on_bad_lines="warn",
+            chunksize=CHUNK_ROWS,
+            skipinitialspace=True,
+        )
+        next_line = 2
+        first = True
+        for chunk in reader:
+            if first:
+                missing = [c for c in COLUMNS if c not in chunk.columns]
+                if missing:
+                    errors.append(
+                        "line 1: missing column "
+                        + ", ".join(repr(c) for c in missing)
+                        + f" (found {', '.join(map(repr, chunk.columns))})"
+                    )
+                    return
+                first = False
+            skipped = _skipped_lines(caught, errors)
+            lines = _line_numbers(next_line, len(chunk), skipped)
+            next_line = int(lines[-1]) + 1 if len(lines) else next_line
+            yield chunk[list(COLUMNS)], lines
+        _skipped_lines(caught, errors)
+
+
+def _skipped_lines(caught: list, errors: list[str]) -> list[int]:
+    """Turn pandas' 'Skipping line N: expected 4 fields, saw 5' warnings into errors."""
+    numbers = []
+    for warning in caught:
+        for part in str(warning.message).strip().splitlines():
+            if part.startswith("Skipping line"):
+                number, _, what = part.removeprefix("Skipping line ").partition(":")
+                numbers.append(int(number))
+                errors.append(f"line {number}:{what}")
+    caught.clear()
+    return numbers
+
+
+def _line_numbers(start: int, count: int, skipped: list[int]) -> np.ndarray:
+    candidates = np.arange(start, start + count + len(skipped))
+    return np.setdiff1d(candidates, np.array(skipped, dtype=int), assume_unique=True)[:count]
+
+
+def _validate(chunk: pd.DataFrame, lines: np.ndarray, lookups: _Lookups):
+    blank = (chunk == "").all(axis=1)
+    chunk, lines = chunk[~blank], lines[~blank.to_numpy()]
+    partner_code = chunk["partner_code"].str.strip()
+    kpi_code = chunk["kpi_code"].str.strip()
+    partner_id = partner_code.map(lookups.partners)
+    kpi_id = kpi_code.map(lookups.kpis)
+    day = pd.to_datetime(chunk["observed_on"].str.strip(), format="%Y-%m-%d", errors="coerce")
+    value = pd.to_numeric(chunk["value"].str.strip(), errors="coerce")
+    finite = value.notna() & np.isfinite(value.fillna(0))
+    is_nps = kpi_code.isin(lookups.nps_kpis)
+    problems = [
+        (partner_id.isna(), lambda i: f"unknown partner code {partner_code.iat[i]!r}"),
+        (kpi_id.isna(), lambda i: f"unknown KPI code {kpi_code.iat[i]!r}"),
+        (
+            kpi_code.isin(lookups.formula_kpis),
+            lambda i: f"KPI {kpi_code.iat[i]!r} is a formula KPI; import its inputs instead",
+        ),
+        (day.isna(), lambda i: f"bad date {chunk['observed_on'].iat[i]!r} (use YYYY-MM-DD)"),
+        (~finite, lambda i: f"value {chunk['value'].iat[i]!r} is not a number"),
+        (
+            finite & is_nps & ~value.isin(list(range(11))),
+            lambda i: f"an NPS answer is a whole number 0-10, got {chunk['value'].iat[i]}",
+        ),
+    ]
+    bad = np.zeros(len(chunk), dtype=bool)
+    messages: dict[int, list[str]] = {}
+    for mask, describe in problems:
+        for i in np.flatnonzero(mask.to_numpy()):
+            messages.setdefault(i, []).append(describe(i))
+        bad |= mask.to_numpy()
+    errors = [f"line {lines[i]}: " + "; ".join(messages[i]) for i in sorted(messages)]
+    good = ~bad
+    rows = pd.DataFrame(
+        {
+            "line": lines[good],
+            "partner_id": partner_id[good].astype("int64").to_numpy(),
+            "kpi_id": kpi_id[good].astype("int64").to_numpy(),
+            "observed_on": day[good].dt.strftime("%Y-%m-%d").to_numpy(),
+            "value": value[good].to_numpy(),
+        }
+    )
+    return rows, errors
+
+
+def _stage(rows: pd.DataFrame) -> None:
+    buffer = io.StringIO()
+    rows.to_csv(buffer, index=False, header=False)
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            "COPY metric_import_stage (line, partner_id, kpi_id, observed_on, value) "
+            "FROM STDIN WITH (FORMAT csv)",
+            buffer,
+        )
+
+
+def _duplicates() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_agg(line ORDER BY line) FROM metric_import_stage "
+            "GROUP BY partner_id, kpi_id, observed_on HAVING count(*) > 1 ORDER BY min(line)"
+        )
+        groups = [row[0] for row in cursor.fetchall()]
+    return [
+        f"line {later}: same partner, KPI and date as line {group[0]}"
+        for group in groups
+        for later in group[1:]
+    ]
+
+
+def _upsert() -> int:
+    table = MetricValue._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (partner_id, kpi_id, observed_on, value, updated_at) "
+            "SELECT partner_id, kpi_id, observed_on, value, now() FROM metric_import_stage "
+            "ON CONFLICT (partner_id, kpi_id, observed_on) DO UPDATE "
+            "SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at "
+            f"WHERE {table}.value IS DISTINCT FROM EXCLUDED.value"
+        )
+        return cursor.rowcount
+
+
+def _day_range():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(observed_on), max(observed_on) FROM metric_import_stage")
+        return cursor.fetchone()

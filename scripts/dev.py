@@ -1,0 +1,80 @@
+"""`make run`: one process that brings up everything on this machine and stops it on Ctrl-C.
+
+Without DATABASE_URL / REDIS_URL it starts the embedded PostgreSQL and Redis (data under var/).
+Then: migrate, create the beat schedule, seed demo data when there are no partners, compute
+the scorecards, and run the web server plus one Celery worker with beat."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerscore.settings")
+os.environ.setdefault("DEBUG", "true")
+
+EMBEDDED_REDIS = not os.environ.get("REDIS_URL")
+PORT = os.environ.get("PORT", "8000")
+DEMO_PARTNERS = os.environ.get("DEMO_PARTNERS", "300")
+PYTHON = sys.executable
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], check=True)
+
+
+def main() -> int:
+    import django
+
+    django.setup()  # settings start the embedded servers and export their URLs to children
+    from partners.models import Partner
+
+    manage("migrate", "--no-input", "-v", "0")
+    manage("setup_schedule")
+    if not Partner.objects.exists():
+        manage("seed_demo", "--partners", DEMO_PARTNERS, "--periods", "8")
+        manage("recompute_scorecards")
+    children = [
+        subprocess.Popen([PYTHON, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"]),
+        subprocess.Popen([
+            PYTHON, "-m", "celery", "-A", "partnerscore", "worker", "-B", "--loglevel", "INFO",
+            "--concurrency", "2", "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+        ]),
+    ]
+    print(
+        f"\npartnerscore is running at http://127.0.0.1:{PORT}/  (Ctrl-C stops everything)\n"
+        "  demo logins: admin / admin (admin), manager / manager (channel manager),\n"
+        "               partner / partner (a partner's portal user)\n",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.3)
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    if EMBEDDED_REDIS:
+        from partnerscore import embedded
+
+        embedded.redis_stop()
+    return 0 if stopping else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
