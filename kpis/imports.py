@@ -70,6 +70,7 @@ def metric_values_import(
     n_errors = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS metric_import_stage")
             cursor.execute(
                 "CREATE TEMP TABLE metric_import_stage (line integer, partner_id bigint, "
                 "kpi_id bigint, observed_on date, value double precision) ON COMMIT DROP"
@@ -95,6 +96,8 @@ def metric_values_import(
         result.written = _upsert()
         result.unchanged = result.rows - result.written
         result.first_day, result.last_day = _day_range()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE metric_import_stage")
         if result.written:
             recompute_after_change(
                 first_day=result.first_day, last_day=result.last_day, trigger="import"

@@ -2,6 +2,7 @@
 running: used when DATABASE_URL / REDIS_URL are not set. Data lives under var/ (git-ignored)."""
 
 import contextlib
+import logging
 import os
 import subprocess
 import time
@@ -18,6 +19,8 @@ def postgres_url() -> str:
     pgserver counts handles across processes and stops the server when the last one exits."""
     import pgserver
 
+    # pgserver logs at INFO from an atexit hook, after test runners have closed their streams.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(VAR_DIR / "pgdata", cleanup_mode="stop")
     return server.get_uri()

@@ -117,8 +117,9 @@ WHITENOISE_USE_FINDERS = True  # serve from app/static dirs without collectstati
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Celery: Redis broker; results in Redis too (set here, not at runtime).
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+# kombu and Celery's backend name a unix socket "redis+socket://" where redis-py says "unix://".
+CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True  # a killed worker's recompute is redelivered, not lost

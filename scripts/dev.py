@@ -40,10 +40,23 @@ def main() -> int:
         manage("recompute_scorecards")
     children = [
         subprocess.Popen([PYTHON, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"]),
-        subprocess.Popen([
-            PYTHON, "-m", "celery", "-A", "partnerscore", "worker", "-B", "--loglevel", "INFO",
-            "--concurrency", "2", "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
-        ]),
+        subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "partnerscore",
+                "worker",
+                "-B",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--scheduler",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+            ]
+        ),
     ]
     print(
         f"\npartnerscore is running at http://127.0.0.1:{PORT}/  (Ctrl-C stops everything)\n"

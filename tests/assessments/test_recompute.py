@@ -16,8 +16,15 @@ def add_values(partner, rows):
 
 
 def example_1(world, partner, day=dt.date(2026, 8, 15)):
-    add_values(partner, [(world.revenue, day, 70000), (world.revenue, day.replace(day=20), 50000),
-                         (world.nps, day, 35), (world.late, day, 8)])
+    add_values(
+        partner,
+        [
+            (world.revenue, day, 70000),
+            (world.revenue, day.replace(day=20), 50000),
+            (world.nps, day, 35),
+            (world.late, day, 8),
+        ],
+    )
 
 
 def table_rows(period):
@@ -25,12 +32,15 @@ def table_rows(period):
         cursor.execute(
             "SELECT partner_id, kpi_id, weight, floor, target, stretch, value, n_values, score, "
             "status, overridden FROM assessments_scorecardline WHERE period_id = %s "
-            "ORDER BY 1, 2", [period.pk])
+            "ORDER BY 1, 2",
+            [period.pk],
+        )
         lines = cursor.fetchall()
         cursor.execute(
             "SELECT partner_id, model_version_id, score, coverage, status, tier, rank, peer_count,"
             " percentile, trend FROM assessments_scorecard WHERE period_id = %s ORDER BY 1",
-            [period.pk])
+            [period.pk],
+        )
         return lines, cursor.fetchall()
 
 
@@ -43,8 +53,10 @@ def test_recompute_writes_worked_example_1(world):
     assert card.score == pytest.approx(88.2)
     assert card.tier == "Gold" and card.status == "ok"
     assert card.model_version == world.version
-    lines = {line.kpi_id: line for line in ScorecardLine.objects.filter(
-        period_id=world.q3.pk, partner_id=world.acme.pk)}
+    lines = {
+        line.kpi_id: line
+        for line in ScorecardLine.objects.filter(period_id=world.q3.pk, partner_id=world.acme.pk)
+    }
     assert lines[world.revenue.pk].value == 120000 and lines[world.revenue.pk].n_values == 2
     assert lines[world.revenue.pk].score == pytest.approx(108)
     assert lines[world.late.pk].status == "amber"
@@ -64,9 +76,14 @@ def test_recompute_twice_gives_identical_rows(world):
 
 
 def test_trend_and_tier_change_across_periods(world):
-    add_values(world.acme, [(world.revenue, dt.date(2026, 5, 1), 50000),
-                            (world.late, dt.date(2026, 5, 1), 25),
-                            (world.nps, dt.date(2026, 5, 1), 0)])
+    add_values(
+        world.acme,
+        [
+            (world.revenue, dt.date(2026, 5, 1), 50000),
+            (world.late, dt.date(2026, 5, 1), 25),
+            (world.nps, dt.date(2026, 5, 1), 0),
+        ],
+    )
     example_1(world, world.acme)
     scorecards_recompute(period_id=world.q2.pk, trigger="test")
     scorecards_recompute(period_id=world.q3.pk, trigger="test")
