@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from assessments.models import Period, RecomputeRun, Scorecard, TierChange
+from assessments.services import period_close, period_reopen
 from assessments.tasks import enqueue_recompute
 
 
@@ -9,7 +10,20 @@ class PeriodAdmin(admin.ModelAdmin):
     list_display = ["code", "start", "end", "granularity", "status"]
     list_filter = ["granularity", "status"]
     search_fields = ["code"]
-    actions = ["recompute"]
+    readonly_fields = ["status", "closed_at"]  # changed only by the close/reopen actions
+    actions = ["recompute", "close", "reopen"]
+
+    @admin.action(description="Close the selected periods (freeze their scorecards)")
+    def close(self, request, queryset):
+        for period in queryset.filter(status="open"):
+            period_close(period=period)
+            messages.info(request, f"{period.code} is closed; its scorecards are frozen.")
+
+    @admin.action(description="Reopen the selected closed periods (they will be recomputed)")
+    def reopen(self, request, queryset):
+        for period in queryset.filter(status="closed"):
+            period_reopen(period=period)
+            messages.warning(request, f"{period.code} is open again and will be recomputed.")
 
     @admin.action(description="Recompute scorecards of the selected open periods")
     def recompute(self, request, queryset):

@@ -10,7 +10,14 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assessments.models import Period, RecomputeRun, RunStatus, Scorecard, TierChange
+from assessments.models import (
+    Period,
+    PeriodStatus,
+    RecomputeRun,
+    RunStatus,
+    Scorecard,
+    TierChange,
+)
 from assessments.pg import copy_in, copy_out
 from assessments.selectors import RecomputeInputs, recompute_inputs
 from kpis import scoring
@@ -65,12 +72,25 @@ def score_period(inputs: RecomputeInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def scorecards_recompute(*, period_id: int, trigger: str) -> RecomputeRun:
     """Recompute every scorecard of an open period. Idempotent; atomic for readers."""
+    return _recorded_run(period_id=period_id, partner_id=None, trigger=trigger)
+
+
+def scorecard_recompute_partner(*, period_id: int, partner_id: int, trigger: str) -> RecomputeRun:
+    """Recompute one partner's scorecard (e.g. after a manual edit or an override) without
+    rewriting the others; its peer group's ranks and percentiles are updated in SQL."""
+    return _recorded_run(period_id=period_id, partner_id=partner_id, trigger=trigger)
+
+
+def _recorded_run(*, period_id: int, partner_id: int | None, trigger: str) -> RecomputeRun:
+    """Lock the period, record a run row (status, counts, duration, error), do the work in
+    one transaction, then ripple to the next period if anything changed."""
     with period_lock(period_id):
         period = Period.objects.get(pk=period_id)
         now = timezone.now()
         if not period.is_open:
             return RecomputeRun.objects.create(
                 period=period,
+                partner_id=partner_id,
                 trigger=trigger,
                 status=RunStatus.SKIPPED,
                 started_at=now,
@@ -83,12 +103,18 @@ def scorecards_recompute(*, period_id: int, trigger: str) -> RecomputeRun:
             finished_at=now,
             error="Interrupted: the worker stopped before finishing; nothing was written.",
         )
-        run = RecomputeRun.objects.create(period=period, trigger=trigger, started_at=now)
+        run = RecomputeRun.objects.create(
+            period=period, partner_id=partner_id, trigger=trigger, started_at=now
+        )
         try:
             with transaction.atomic():
-                inputs = recompute_inputs(period=period)
+                partner_ids = None if partner_id is None else [partner_id]
+                inputs = recompute_inputs(period=period, partner_ids=partner_ids)
                 lines, cards = score_period(inputs)
-                changed = _write_period(period, lines, cards, computed_at=now)
+                if partner_id is None:
+                    changed = _write_period(period, lines, cards, computed_at=now)
+                else:
+                    changed = _write_partner(period, partner_id, lines, cards, computed_at=now)
         except Exception as exc:
             logger.exception("recompute of period %s failed", period.code)
             RecomputeRun.objects.filter(pk=run.pk).update(
@@ -102,21 +128,26 @@ def scorecards_recompute(*, period_id: int, trigger: str) -> RecomputeRun:
             run.error = f"No active scoring model for partner type ids {inputs.unscored_types}."
         run.save()
     if changed:
-        _ripple_to_next_period(period)
+        _ripple_to_next_period(period, partner_id)
     return run
 
 
-def _ripple_to_next_period(period: Period) -> None:
+def _ripple_to_next_period(period: Period, partner_id: int | None) -> None:
     """The next period's trend and tier changes read this one: recompute it when it is open."""
-    from assessments.tasks import enqueue_recompute
+    from assessments.tasks import enqueue_partner_recompute, enqueue_recompute
 
     following = (
         Period.objects.filter(granularity=period.granularity, start__gt=period.end, status="open")
         .order_by("start")
         .first()
     )
-    if following is not None and following.previous() == period:
-        enqueue_recompute(period_ids=[following.pk], trigger=f"ripple from {period.code}")
+    if following is None or following.previous() != period:
+        return
+    trigger = f"ripple from {period.code}"
+    if partner_id is None:
+        enqueue_recompute(period_ids=[following.pk], trigger=trigger)
+    else:
+        enqueue_partner_recompute(period_id=following.pk, partner_id=partner_id, trigger=trigger)
 
 
 def _write_period(period: Period, lines: pd.DataFrame, cards: pd.DataFrame, *, computed_at) -> bool:
@@ -154,8 +185,13 @@ def _card_rows(period: Period, cards: pd.DataFrame, computed_at) -> pd.DataFrame
     return rows.astype({"rank": "Int64", "peer_count": "Int64"})
 
 
-def _write_tier_changes(period: Period, cards: pd.DataFrame, detected_at) -> None:
+def _write_tier_changes(
+    period: Period, cards: pd.DataFrame, detected_at, partner_ids: list[int] | None = None
+) -> None:
     """Keep the detection time of an unchanged event, so alerts do not fire twice."""
+    existing = TierChange.objects.filter(period=period)
+    if partner_ids is not None:
+        existing = existing.filter(partner_id__in=partner_ids)
     changes = cards.loc[
         cards["tier_change"] != "", ["partner_id", "previous_tier", "tier", "tier_change"]
     ]
@@ -172,7 +208,7 @@ def _write_tier_changes(period: Period, cards: pd.DataFrame, detected_at) -> Non
     changes["detected_at"] = (
         changes["detected_at"].astype(object).where(changes["detected_at"].notna(), detected_at)
     )
-    TierChange.objects.filter(period=period).delete()
+    existing.delete()
     TierChange.objects.bulk_create(
         TierChange(period=period, **row) for row in changes.to_dict("records")
     )
@@ -199,3 +235,80 @@ def _swap_line_partition(period_id: int, lines: pd.DataFrame) -> None:
         cursor.execute(
             f"ALTER TABLE {LINES_TABLE} ATTACH PARTITION {part} FOR VALUES IN ({int(period_id)})"
         )
+
+
+def _write_partner(
+    period: Period, partner_id: int, lines: pd.DataFrame, cards: pd.DataFrame, *, computed_at
+) -> bool:
+    """Replace one partner's scorecard and lines, then re-rank its peer group(s) in SQL."""
+    old = copy_out(
+        f"SELECT partner_id, score, tier, partner_type_id FROM {CARD_TABLE} "
+        "WHERE period_id = %s AND partner_id = %s",
+        [period.pk, partner_id],
+        dtypes={"partner_id": "int64", "score": "float64", "tier": "str"},
+    )
+    part = f"{LINES_TABLE}_p{int(period.pk)}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {CARD_TABLE} WHERE period_id = %s AND partner_id = %s",
+            [period.pk, partner_id],
+        )
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {part} PARTITION OF {LINES_TABLE} "
+            f"FOR VALUES IN ({int(period.pk)})"
+        )
+        cursor.execute(f"DELETE FROM {part} WHERE partner_id = %s", [partner_id])
+    copy_in(
+        CARD_TABLE, _card_rows(period, cards, computed_at), force_not_null=("tier", "previous_tier")
+    )
+    rows = lines.drop(columns="version_id")
+    rows.insert(0, "period_id", period.pk)
+    copy_in(part, rows)
+    type_ids = set(old["partner_type_id"].tolist()) | set(cards["partner_type_id"].tolist())
+    _rerank(period.pk, sorted(int(t) for t in type_ids))
+    _write_tier_changes(period, cards, computed_at, partner_ids=[partner_id])
+    return not _same_results(old.drop(columns="partner_type_id"), cards)
+
+
+def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
+    """SCORING.md section 6 in SQL, for the peer groups one partner's change can move."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {CARD_TABLE} AS s
+            SET rank = r.rank, peer_count = r.n,
+                percentile = CASE WHEN r.n > 1 THEN 100.0::float8 * r.lower / (r.n - 1)
+                                  ELSE 100.0::float8 END
+            FROM (
+                SELECT id,
+                       rank() OVER (PARTITION BY partner_type_id ORDER BY score DESC) AS rank,
+                       count(*) OVER (PARTITION BY partner_type_id) AS n,
+                       rank() OVER (PARTITION BY partner_type_id ORDER BY score ASC) - 1 AS lower
+                FROM {CARD_TABLE}
+                WHERE period_id = %s AND status = 'ok' AND partner_type_id = ANY(%s)
+            ) AS r
+            WHERE s.id = r.id
+            """,
+            [period_id, partner_type_ids],
+        )
+
+
+def period_close(*, period: Period) -> Period:
+    """Freeze a period: its scorecards (and the model version they used) stay as they are."""
+    with period_lock(period.pk):
+        Period.objects.filter(pk=period.pk).update(
+            status=PeriodStatus.CLOSED, closed_at=timezone.now()
+        )
+    period.refresh_from_db()
+    return period
+
+
+@transaction.atomic
+def period_reopen(*, period: Period) -> Period:
+    """The explicit way back: an open period is recomputed (now, then on schedule)."""
+    from assessments.tasks import enqueue_recompute
+
+    Period.objects.filter(pk=period.pk).update(status=PeriodStatus.OPEN, closed_at=None)
+    enqueue_recompute(period_ids=[period.pk], trigger="period reopened")
+    period.refresh_from_db()
+    return period

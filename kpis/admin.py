@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from assessments.tasks import recompute_after_change
 from kpis.models import (
     KPI,
     MetricValue,
@@ -11,18 +13,62 @@ from kpis.models import (
     TargetOverride,
     Tier,
 )
+from kpis.services import (
+    kpi_formula_check,
+    target_override_changed,
+    version_draft_create,
+    version_publish,
+)
+
+
+class KPIForm(forms.ModelForm):
+    class Meta:
+        model = KPI
+        fields = ["code", "name", "category", "unit", "direction", "source", "aggregation",
+                  "formula", "description"]
+
+    def clean(self):
+        data = super().clean()
+        source, text = data.get("source"), (data.get("formula") or "").strip()
+        data["formula"] = text
+        if source == "formula":
+            if not text:
+                raise ValidationError({"formula": "A formula KPI needs a formula."})
+            if data.get("code"):
+                kpi_formula_check(code=data["code"], text=text)
+        elif text:
+            raise ValidationError({"formula": "Only KPIs with source 'formula' have a formula."})
+        return data
 
 
 @admin.register(KPI)
 class KPIAdmin(admin.ModelAdmin):
+    form = KPIForm
     list_display = ["code", "name", "category", "unit", "direction", "source", "aggregation"]
     list_filter = ["category", "direction", "source", "aggregation"]
     search_fields = ["code", "name"]
 
 
-class ModelLineInline(admin.TabularInline):
-    model = ModelLine
+class DraftOnlyInline(admin.TabularInline):
+    """Published versions are history: only a draft's lines and tiers can change."""
+
     extra = 0
+
+    def _editable(self, obj) -> bool:
+        return obj is None or obj.status == "draft"
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class ModelLineInline(DraftOnlyInline):
+    model = ModelLine
     autocomplete_fields = ["kpi"]
 
 
@@ -38,16 +84,22 @@ class TierFormSet(BaseInlineFormSet):
             raise ValidationError("The tiers must include one with min score 0 (the entry tier).")
 
 
-class TierInline(admin.TabularInline):
+class TierInline(DraftOnlyInline):
     model = Tier
     formset = TierFormSet
-    extra = 0
 
 
 @admin.register(ScoringModel)
 class ScoringModelAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "partner_type", "is_default"]
     search_fields = ["code", "name"]
+    actions = ["create_draft"]
+
+    @admin.action(description="Edit: create a draft version (copy of the active one)")
+    def create_draft(self, request, queryset):
+        for model in queryset:
+            draft = version_draft_create(model=model)
+            messages.info(request, f"{model.code}: draft v{draft.number} is ready to edit.")
 
 
 @admin.register(ScoringModelVersion)
@@ -63,6 +115,32 @@ class ScoringModelVersionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "model"]
     inlines = [ModelLineInline, TierInline]
+    actions = ["publish"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != "draft":
+            return [
+                "model",
+                "number",
+                "status",
+                "missing_policy",
+                "min_coverage",
+                "amber_from",
+                "note",
+                "published_at",
+                "published_by",
+            ]
+        return ["status", "published_at", "published_by"]
+
+    @admin.action(description="Publish the selected draft (activates it; recomputes open periods)")
+    def publish(self, request, queryset):
+        for version in queryset:
+            try:
+                version_publish(version=version, user=request.user)
+            except ValidationError as exc:
+                messages.error(request, f"{version}: " + " ".join(exc.messages))
+            else:
+                messages.success(request, f"{version.model.code} v{version.number} is active.")
 
 
 @admin.register(TargetOverride)
@@ -72,6 +150,14 @@ class TargetOverrideAdmin(admin.ModelAdmin):
     search_fields = ["partner__code", "partner__name", "kpi__code"]
     autocomplete_fields = ["partner", "kpi"]
     list_select_related = ["partner", "kpi", "period"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        target_override_changed(override=obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        target_override_changed(override=obj)
 
 
 @admin.register(MetricValue)
@@ -83,3 +169,19 @@ class MetricValueAdmin(admin.ModelAdmin):
     autocomplete_fields = ["partner", "kpi"]
     list_select_related = ["partner", "kpi"]
     show_full_result_count = False  # millions of rows: skip the COUNT(*)
+
+    def _recompute(self, obj):
+        recompute_after_change(
+            first_day=obj.observed_on,
+            last_day=obj.observed_on,
+            trigger="manual edit",
+            partner_id=obj.partner_id,
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._recompute(obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._recompute(obj)

@@ -1,0 +1,122 @@
+"""Writes to the scoring configuration: formula checks, model versions (draft -> publish),
+target overrides. Each change that moves scores enqueues a recompute after commit."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assessments.tasks import enqueue_open_periods, enqueue_partner_recompute
+from kpis import formula as formula_lang
+from kpis.models import (
+    KPI,
+    ModelLine,
+    ScoringModel,
+    ScoringModelVersion,
+    Source,
+    TargetOverride,
+    Tier,
+    VersionStatus,
+    check_thresholds,
+)
+
+
+def kpi_formula_check(*, code: str, text: str) -> formula_lang.Formula:
+    """Refuse a formula with a syntax error, an unknown code or a cycle (ValidationError)."""
+    others = dict(
+        KPI.objects.filter(source=Source.FORMULA).exclude(code=code).values_list("code", "formula")
+    )
+    known = set(KPI.objects.values_list("code", flat=True)) | {code}
+    try:
+        return formula_lang.validate(text, code=code, known_codes=known, formulas=others)
+    except formula_lang.FormulaError as exc:
+        raise ValidationError({"formula": exc.message}) from None
+
+
+def version_problems(version: ScoringModelVersion) -> list[str]:
+    """Everything that keeps a version from being published, in words."""
+    problems = []
+    lines = list(version.lines.select_related("kpi"))
+    if not lines:
+        problems.append("The version has no KPI lines.")
+    for line in lines:
+        if line.weight <= 0:
+            problems.append(f"{line.kpi.code}: weight must be greater than 0.")
+        try:
+            check_thresholds(
+                direction=line.kpi.direction,
+                floor=line.floor,
+                target=line.target,
+                stretch=line.stretch,
+            )
+        except ValidationError as exc:
+            for messages in exc.message_dict.values():
+                problems.extend(f"{line.kpi.code}: {m}" for m in messages)
+    if not version.tiers.filter(min_score=0).exists():
+        problems.append("The tiers must include one with min score 0.")
+    return problems
+
+
+@transaction.atomic
+def version_draft_create(*, model: ScoringModel) -> ScoringModelVersion:
+    """The model's draft, or a new one copied from the active version (lines, tiers, policy)."""
+    ScoringModel.objects.select_for_update().get(pk=model.pk)  # one draft at a time
+    draft = model.versions.filter(status=VersionStatus.DRAFT).first()
+    if draft is not None:
+        return draft
+    active = model.versions.filter(status=VersionStatus.ACTIVE).first()
+    number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    draft = ScoringModelVersion.objects.create(
+        model=model,
+        number=number,
+        status=VersionStatus.DRAFT,
+        missing_policy=active.missing_policy if active else "renormalize",
+        min_coverage=active.min_coverage if active else 0.5,
+        amber_from=active.amber_from if active else 60.0,
+    )
+    if active is not None:
+        ModelLine.objects.bulk_create(
+            ModelLine(
+                version=draft,
+                kpi_id=line.kpi_id,
+                weight=line.weight,
+                floor=line.floor,
+                target=line.target,
+                stretch=line.stretch,
+            )
+            for line in active.lines.all()
+        )
+        Tier.objects.bulk_create(
+            Tier(version=draft, name=tier.name, min_score=tier.min_score)
+            for tier in active.tiers.all()
+        )
+    return draft
+
+
+@transaction.atomic
+def version_publish(*, version: ScoringModelVersion, user=None) -> ScoringModelVersion:
+    """Make a draft the model's active version and recompute the open periods."""
+    version = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != VersionStatus.DRAFT:
+        raise ValidationError(
+            f"Only a draft can be published; v{version.number} is {version.status}."
+        )
+    problems = version_problems(version)
+    if problems:
+        raise ValidationError(problems)
+    ScoringModelVersion.objects.filter(model=version.model_id, status=VersionStatus.ACTIVE).update(
+        status=VersionStatus.RETIRED
+    )
+    version.status = VersionStatus.ACTIVE
+    version.published_at = timezone.now()
+    version.published_by = user
+    version.save(update_fields=["status", "published_at", "published_by"])
+    enqueue_open_periods(trigger=f"published {version.model.code} v{version.number}")
+    return version
+
+
+def target_override_changed(*, override: TargetOverride) -> None:
+    """After an override is saved or deleted: recompute that partner in that period."""
+    enqueue_partner_recompute(
+        period_id=override.period_id, partner_id=override.partner_id, trigger="target override"
+    )
