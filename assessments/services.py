@@ -18,7 +18,7 @@ from assessments.models import (
     Scorecard,
     TierChange,
 )
-from assessments.pg import copy_in, copy_out
+from assessments.pg import copy_in, copy_in_binary, copy_out
 from assessments.selectors import RecomputeInputs, recompute_inputs
 from kpis import scoring
 
@@ -26,6 +26,20 @@ logger = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 74_201  # first key of pg_advisory_lock(int, int); the second is the period id
 LINES_TABLE = "assessments_scorecardline"
+LINE_TYPES = {
+    "period_id": "int8",
+    "partner_id": "int8",
+    "kpi_id": "int8",
+    "weight": "float8",
+    "floor": "float8",
+    "target": "float8",
+    "stretch": "float8",
+    "value": "float8",
+    "n_values": "int4",
+    "score": "float8",
+    "status": "text",
+    "overridden": "bool",
+}
 CARD_TABLE = Scorecard._meta.db_table
 
 
@@ -222,9 +236,7 @@ def _swap_line_partition(period_id: int, lines: pd.DataFrame) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {new}")
         cursor.execute(f"CREATE TABLE {new} (LIKE {LINES_TABLE} INCLUDING DEFAULTS)")
-    rows = lines.drop(columns="version_id")
-    rows.insert(0, "period_id", period_id)
-    copy_in(new, rows)
+    copy_in_binary(new, lines.assign(period_id=period_id), LINE_TYPES)
     with connection.cursor() as cursor:
         cursor.execute(
             f"ALTER TABLE {new} ADD CONSTRAINT {new}_period CHECK (period_id = {int(period_id)})"
@@ -257,13 +269,13 @@ def _write_partner(
             f"CREATE TABLE IF NOT EXISTS {part} PARTITION OF {LINES_TABLE} "
             f"FOR VALUES IN ({int(period.pk)})"
         )
-        cursor.execute(f"DELETE FROM {part} WHERE partner_id = %s", [partner_id])
+        cursor.execute(
+            f"DELETE FROM {part} WHERE period_id = %s AND partner_id = %s", [period.pk, partner_id]
+        )
     copy_in(
         CARD_TABLE, _card_rows(period, cards, computed_at), force_not_null=("tier", "previous_tier")
     )
-    rows = lines.drop(columns="version_id")
-    rows.insert(0, "period_id", period.pk)
-    copy_in(part, rows)
+    copy_in_binary(part, lines.assign(period_id=period.pk), LINE_TYPES)
     type_ids = set(old["partner_type_id"].tolist()) | set(cards["partner_type_id"].tolist())
     _rerank(period.pk, sorted(int(t) for t in type_ids))
     _write_tier_changes(period, cards, computed_at, partner_ids=[partner_id])
@@ -276,18 +288,21 @@ def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
         cursor.execute(
             f"""
             UPDATE {CARD_TABLE} AS s
-            SET rank = r.rank, peer_count = r.n,
-                percentile = CASE WHEN r.n > 1 THEN 100.0::float8 * r.lower / (r.n - 1)
-                                  ELSE 100.0::float8 END
+            SET rank = r.rank, peer_count = r.n, percentile = r.percentile
             FROM (
-                SELECT id,
-                       rank() OVER (PARTITION BY partner_type_id ORDER BY score DESC) AS rank,
-                       count(*) OVER (PARTITION BY partner_type_id) AS n,
-                       rank() OVER (PARTITION BY partner_type_id ORDER BY score ASC) - 1 AS lower
-                FROM {CARD_TABLE}
-                WHERE period_id = %s AND status = 'ok' AND partner_type_id = ANY(%s)
+                SELECT id, rank, n, CASE WHEN n > 1 THEN 100.0::float8 * lower / (n - 1)
+                                         ELSE 100.0::float8 END AS percentile
+                FROM (
+                    SELECT id,
+                        rank() OVER (PARTITION BY partner_type_id ORDER BY score DESC) AS rank,
+                        count(*) OVER (PARTITION BY partner_type_id) AS n,
+                        rank() OVER (PARTITION BY partner_type_id ORDER BY score ASC) - 1 AS lower
+                    FROM {CARD_TABLE}
+                    WHERE period_id = %s AND status = 'ok' AND partner_type_id = ANY(%s)
+                ) AS ranked
             ) AS r
             WHERE s.id = r.id
+              AND (s.rank, s.peer_count, s.percentile) IS DISTINCT FROM (r.rank, r.n, r.percentile)
             """,
             [period_id, partner_type_ids],
         )

@@ -24,8 +24,17 @@ from kpis.services import (
 class KPIForm(forms.ModelForm):
     class Meta:
         model = KPI
-        fields = ["code", "name", "category", "unit", "direction", "source", "aggregation",
-                  "formula", "description"]
+        fields = [
+            "code",
+            "name",
+            "category",
+            "unit",
+            "direction",
+            "source",
+            "aggregation",
+            "formula",
+            "description",
+        ]
 
     def clean(self):
         data = super().clean()
