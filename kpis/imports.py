@@ -18,16 +18,39 @@ from kpis.models import KPI, Aggregation, MetricValue, Source
 from partners.models import Partner
 
 COLUMNS = ("partner_code", "kpi_code", "observed_on", "value")
+API_FIELDS = ("partner", "kpi", "observed_on", "value")  # the same, as the API names them
 CHUNK_ROWS = 200_000
 MAX_ERRORS = 1_000  # past this, stop listing (the count is still exact)
 
 
+@dataclass(frozen=True)
+class RowError:
+    """A problem with one row (line = file line, or the 0-based index of an API row) and,
+    where it is about one cell, the field."""
+
+    line: int | None
+    field: str
+    message: str
+
+
+def _lines_text(errors: list[RowError]) -> list[str]:
+    """'line N: a; b' per line, in order; file-level problems as they are."""
+    by_line: dict[int | None, list[str]] = {}
+    for error in errors:
+        by_line.setdefault(error.line, []).append(error.message)
+    return [
+        "; ".join(messages) if line is None else f"line {line}: " + "; ".join(messages)
+        for line, messages in by_line.items()
+    ]
+
+
 class ImportFailed(Exception):
-    def __init__(self, errors: list[str], total_errors: int):
-        self.errors = errors
-        self.total_errors = total_errors
-        more = total_errors - len(errors)
-        super().__init__("\n".join(errors) + (f"\n... and {more} more errors" if more else ""))
+    def __init__(self, row_errors: list[RowError], total_errors: int | None = None):
+        self.row_errors = row_errors
+        self.errors = _lines_text(row_errors)
+        self.total_errors = max(total_errors or 0, len(self.errors))
+        more = self.total_errors - len(self.errors)
+        super().__init__("\n".join(self.errors) + (f"\n... and {more} more" if more else ""))
 
 
 @dataclass
@@ -37,7 +60,9 @@ class ImportResult:
     unchanged: int = 0
     first_day: object = None
     last_day: object = None
-    errors: list[str] = field(default_factory=list)
+    new: int | None = None  # the split of `written`, counted in previews only
+    replaced: int | None = None
+    sample: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -62,11 +87,39 @@ def metric_values_import(
     stream: io.BufferedIOBase | io.RawIOBase,
     *,
     progress: Callable[[int], None] | None = None,
+    preview: bool = False,
 ) -> ImportResult:
-    """Validate and upsert a CSV of metric values. Raises ImportFailed listing every bad row."""
+    """Validate and upsert a CSV of metric values. Raises ImportFailed listing every bad row.
+    With preview=True nothing is written: the result has the counts and the first rows."""
+    errors: list[RowError] = []
+    return _ingest(
+        _read_chunks(stream, errors),
+        errors,
+        progress=progress,
+        preview=preview,
+        empty_message="the file has a header but no data rows",
+    )
+
+
+def metric_values_upsert(rows: list[dict], *, preview: bool = False) -> ImportResult:
+    """The same for rows from the API ({partner, kpi, observed_on, value}); RowError.line is
+    the row's 0-based index."""
+    frame = pd.DataFrame(
+        {
+            column: ["" if row.get(key) is None else str(row.get(key)) for row in rows]
+            for column, key in zip(COLUMNS, API_FIELDS, strict=True)
+        }
+    )
+    errors: list[RowError] = []
+    chunks = [(frame, np.arange(len(frame)))] if rows else []
+    return _ingest(iter(chunks), errors, preview=preview, empty_message="no rows were sent")
+
+
+def _ingest(
+    chunks, errors: list[RowError], *, progress=None, preview: bool, empty_message: str
+) -> ImportResult:
     lookups = _Lookups.load()
     result = ImportResult()
-    errors: list[str] = []
     n_errors = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -75,11 +128,11 @@ def metric_values_import(
                 "CREATE TEMP TABLE metric_import_stage (line integer, partner_id bigint, "
                 "kpi_id bigint, observed_on date, value double precision) ON COMMIT DROP"
             )
-        for chunk, lines in _read_chunks(stream, errors):
+        for chunk, lines in chunks:
             rows, chunk_errors = _validate(chunk, lines, lookups)
             n_errors += len(chunk_errors)
             errors.extend(chunk_errors[: max(0, MAX_ERRORS - len(errors))])
-            if not n_errors and not errors:
+            if not errors:
                 _stage(rows)
             result.rows += len(chunk)
             if progress:
@@ -92,10 +145,14 @@ def metric_values_import(
         if n_errors:
             raise ImportFailed(errors, n_errors)
         if result.rows == 0:
-            raise ImportFailed(["the file has a header but no data rows"], 1)
+            raise ImportFailed([RowError(None, "", empty_message)], 1)
+        result.first_day, result.last_day = _day_range()
+        if preview:
+            _preview(result)
+            transaction.set_rollback(True)
+            return result
         result.written = _upsert()
         result.unchanged = result.rows - result.written
-        result.first_day, result.last_day = _day_range()
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE metric_import_stage")
         if result.written:
@@ -105,21 +162,62 @@ def metric_values_import(
     return result
 
 
-def _read_chunks(stream, errors: list[str]):
+def _preview(result: ImportResult) -> None:
+    table = MetricValue._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE m.id IS NULL), "
+            "count(*) FILTER (WHERE m.id IS NOT NULL AND m.value <> s.value) "
+            f"FROM metric_import_stage s LEFT JOIN {table} m "
+            "ON (m.partner_id, m.kpi_id, m.observed_on) = (s.partner_id, s.kpi_id, s.observed_on)"
+        )
+        result.new, result.replaced = cursor.fetchone()
+        cursor.execute(
+            "SELECT s.line, p.code, p.name, k.code, k.name, s.observed_on, s.value, m.value "
+            "FROM metric_import_stage s JOIN partners_partner p ON p.id = s.partner_id "
+            f"JOIN kpis_kpi k ON k.id = s.kpi_id LEFT JOIN {table} m "
+            "ON (m.partner_id, m.kpi_id, m.observed_on) = (s.partner_id, s.kpi_id, s.observed_on) "
+            "ORDER BY s.line LIMIT 20"
+        )
+        keys = [
+            "line",
+            "partner_code",
+            "partner_name",
+            "kpi_code",
+            "kpi_name",
+            "observed_on",
+            "value",
+            "current_value",
+        ]
+        result.sample = [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+    result.written = result.new + result.replaced
+    result.unchanged = result.rows - result.written
+
+
+def _read_chunks(stream, errors: list[RowError]):
     """Yield (chunk of str columns, file line numbers). Structural problems (missing columns,
     wrong field counts, bad encoding) are appended to `errors`."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         yield from _parse(text, errors)
     except pd.errors.EmptyDataError:
-        errors.append("line 1: the file is empty (expected a header: " + ",".join(COLUMNS) + ")")
+        errors.append(
+            RowError(1, "", "the file is empty (expected a header: " + ",".join(COLUMNS) + ")")
+        )
     except UnicodeDecodeError as exc:
-        errors.append(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")
+        errors.append(
+            RowError(
+                None,
+                "",
+                f"the file is not UTF-8 text ({exc.reason} at byte "
+                f"{exc.start}); save it as CSV UTF-8",
+            )
+        )
     except pd.errors.ParserError as exc:
-        errors.append(f"the file is not valid CSV: {exc}")
+        errors.append(RowError(None, "", f"the file is not valid CSV: {exc}"))
 
 
-def _parse(text, errors: list[str]):
+def _parse(text, errors: list[RowError]):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         reader = pd.read_csv(
@@ -137,11 +235,9 @@ def _parse(text, errors: list[str]):
             if first:
                 missing = [c for c in COLUMNS if c not in chunk.columns]
                 if missing:
-                    errors.append(
-                        "line 1: missing column "
-                        + ", ".join(repr(c) for c in missing)
-                        + f" (found {', '.join(map(repr, chunk.columns))})"
-                    )
+                    names = ", ".join(repr(c) for c in missing)
+                    found = ", ".join(map(repr, chunk.columns))
+                    errors.append(RowError(1, "", f"missing column {names} (found {found})"))
                     return
                 first = False
             skipped = _skipped_lines(caught, errors)
@@ -151,7 +247,7 @@ def _parse(text, errors: list[str]):
         _skipped_lines(caught, errors)
 
 
-def _skipped_lines(caught: list, errors: list[str]) -> list[int]:
+def _skipped_lines(caught: list, errors: list[RowError]) -> list[int]:
     """Turn pandas' 'Skipping line N: expected 4 fields, saw 5' warnings into errors."""
     numbers = []
     for warning in caught:
@@ -159,7 +255,7 @@ def _skipped_lines(caught: list, errors: list[str]) -> list[int]:
             if part.startswith("Skipping line"):
                 number, _, what = part.removeprefix("Skipping line ").partition(":")
                 numbers.append(int(number))
-                errors.append(f"line {number}:{what}")
+                errors.append(RowError(int(number), "", what.strip()))
     caught.clear()
     return numbers
 
@@ -181,26 +277,36 @@ def _validate(chunk: pd.DataFrame, lines: np.ndarray, lookups: _Lookups):
     finite = value.notna() & np.isfinite(value.fillna(0))
     is_nps = kpi_code.isin(lookups.nps_kpis)
     problems = [
-        (partner_id.isna(), lambda i: f"unknown partner code {partner_code.iat[i]!r}"),
-        (kpi_id.isna(), lambda i: f"unknown KPI code {kpi_code.iat[i]!r}"),
         (
+            "partner_code",
+            partner_id.isna(),
+            lambda i: f"unknown partner code {partner_code.iat[i]!r}",
+        ),
+        ("kpi_code", kpi_id.isna(), lambda i: f"unknown KPI code {kpi_code.iat[i]!r}"),
+        (
+            "kpi_code",
             kpi_code.isin(lookups.formula_kpis),
             lambda i: f"KPI {kpi_code.iat[i]!r} is a formula KPI; import its inputs instead",
         ),
-        (day.isna(), lambda i: f"bad date {chunk['observed_on'].iat[i]!r} (use YYYY-MM-DD)"),
-        (~finite, lambda i: f"value {chunk['value'].iat[i]!r} is not a number"),
         (
+            "observed_on",
+            day.isna(),
+            lambda i: f"bad date {chunk['observed_on'].iat[i]!r} (use YYYY-MM-DD)",
+        ),
+        ("value", ~finite, lambda i: f"value {chunk['value'].iat[i]!r} is not a number"),
+        (
+            "value",
             finite & is_nps & ~value.isin(list(range(11))),
             lambda i: f"an NPS answer is a whole number 0-10, got {chunk['value'].iat[i]}",
         ),
     ]
     bad = np.zeros(len(chunk), dtype=bool)
-    messages: dict[int, list[str]] = {}
-    for mask, describe in problems:
+    found: list[tuple[int, int, RowError]] = []
+    for order, (column, mask, describe) in enumerate(problems):
         for i in np.flatnonzero(mask.to_numpy()):
-            messages.setdefault(i, []).append(describe(i))
+            found.append((i, order, RowError(int(lines[i]), column, describe(i))))
         bad |= mask.to_numpy()
-    errors = [f"line {lines[i]}: " + "; ".join(messages[i]) for i in sorted(messages)]
+    errors = [error for _, _, error in sorted(found, key=lambda item: item[:2])]
     good = ~bad
     rows = pd.DataFrame(
         {
@@ -226,7 +332,7 @@ def _stage(rows: pd.DataFrame) -> None:
         )
 
 
-def _duplicates() -> list[str]:
+def _duplicates() -> list[RowError]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT array_agg(line ORDER BY line) FROM metric_import_stage "
@@ -234,7 +340,7 @@ def _duplicates() -> list[str]:
         )
         groups = [row[0] for row in cursor.fetchall()]
     return [
-        f"line {later}: same partner, KPI and date as line {group[0]}"
+        RowError(later, "observed_on", f"same partner, KPI and date as line {group[0]}")
         for group in groups
         for later in group[1:]
     ]
