@@ -6,6 +6,8 @@ from django.forms.models import BaseInlineFormSet
 from assessments.tasks import recompute_after_change
 from kpis.models import (
     KPI,
+    ImportJob,
+    ImportProfile,
     MetricValue,
     ModelLine,
     ScoringModel,
@@ -194,3 +196,27 @@ class MetricValueAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         self._recompute(obj)
+
+
+@admin.register(ImportProfile)
+class ImportProfileAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "partner_column",
+        "partner_match",
+        "date_column",
+        "date_format",
+        "decimal",
+        "same_day_rows",
+    ]
+    search_fields = ["name"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "kind", "status", "user", "rows", "written", "created_at"]
+    list_filter = ["status", "kind"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

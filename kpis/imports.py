@@ -116,7 +116,14 @@ def metric_values_upsert(rows: list[dict], *, preview: bool = False) -> ImportRe
 
 
 def _ingest(
-    chunks, errors: list[RowError], *, progress=None, preview: bool, empty_message: str
+    chunks,
+    errors: list[RowError],
+    *,
+    progress=None,
+    preview: bool,
+    empty_message: str,
+    combine: str = "error",
+    date_hint: str = "YYYY-MM-DD",
 ) -> ImportResult:
     lookups = _Lookups.load()
     result = ImportResult()
@@ -129,7 +136,7 @@ def _ingest(
                 "kpi_id bigint, observed_on date, value double precision) ON COMMIT DROP"
             )
         for chunk, lines in chunks:
-            rows, chunk_errors = _validate(chunk, lines, lookups)
+            rows, chunk_errors = _validate(chunk, lines, lookups, date_hint)
             n_errors += len(chunk_errors)
             errors.extend(chunk_errors[: max(0, MAX_ERRORS - len(errors))])
             if not errors:
@@ -138,7 +145,9 @@ def _ingest(
             if progress:
                 progress(result.rows)
         n_errors = max(n_errors, len(errors))
-        if not n_errors:
+        if not n_errors and combine == "sum":
+            _sum_same_day_rows()
+        elif not n_errors:
             duplicates = _duplicates()
             errors.extend(duplicates[:MAX_ERRORS])
             n_errors = len(duplicates)
@@ -265,7 +274,7 @@ def _line_numbers(start: int, count: int, skipped: list[int]) -> np.ndarray:
     return np.setdiff1d(candidates, np.array(skipped, dtype=int), assume_unique=True)[:count]
 
 
-def _validate(chunk: pd.DataFrame, lines: np.ndarray, lookups: _Lookups):
+def _validate(chunk: pd.DataFrame, lines: np.ndarray, lookups: _Lookups, date_hint: str):
     blank = (chunk == "").all(axis=1)
     chunk, lines = chunk[~blank], lines[~blank.to_numpy()]
     partner_code = chunk["partner_code"].str.strip()
@@ -280,9 +289,9 @@ def _validate(chunk: pd.DataFrame, lines: np.ndarray, lookups: _Lookups):
         (
             "partner_code",
             partner_id.isna(),
-            lambda i: f"unknown partner code {partner_code.iat[i]!r}",
+            lambda i: f"unknown partner code {_short(partner_code.iat[i])}",
         ),
-        ("kpi_code", kpi_id.isna(), lambda i: f"unknown KPI code {kpi_code.iat[i]!r}"),
+        ("kpi_code", kpi_id.isna(), lambda i: f"unknown KPI code {_short(kpi_code.iat[i])}"),
         (
             "kpi_code",
             kpi_code.isin(lookups.formula_kpis),
@@ -291,9 +300,9 @@ def _validate(chunk: pd.DataFrame, lines: np.ndarray, lookups: _Lookups):
         (
             "observed_on",
             day.isna(),
-            lambda i: f"bad date {chunk['observed_on'].iat[i]!r} (use YYYY-MM-DD)",
+            lambda i: f"bad date {_short(chunk['observed_on'].iat[i])} (use {date_hint})",
         ),
-        ("value", ~finite, lambda i: f"value {chunk['value'].iat[i]!r} is not a number"),
+        ("value", ~finite, lambda i: f"value {_short(chunk['value'].iat[i])} is not a number"),
         (
             "value",
             finite & is_nps & ~value.isin(list(range(11))),
@@ -318,6 +327,24 @@ def _validate(chunk: pd.DataFrame, lines: np.ndarray, lookups: _Lookups):
         }
     )
     return rows, errors
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A cell quoted for a message, cut short (a 'huge line' must not flood the report)."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _sum_same_day_rows() -> None:
+    """Profiles may add up rows of one partner, KPI and day (e.g. several deals)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE metric_import_summed ON COMMIT DROP AS "
+            "SELECT min(line) AS line, partner_id, kpi_id, observed_on, sum(value) AS value "
+            "FROM metric_import_stage GROUP BY partner_id, kpi_id, observed_on"
+        )
+        cursor.execute("TRUNCATE metric_import_stage")
+        cursor.execute("INSERT INTO metric_import_stage SELECT * FROM metric_import_summed")
+        cursor.execute("DROP TABLE metric_import_summed")
 
 
 def _stage(rows: pd.DataFrame) -> None:

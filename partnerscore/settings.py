@@ -98,6 +98,12 @@ USE_I18N = False
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Uploaded import files; workers on other machines need the same directory (a shared volume).
+UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT") or embedded.VAR_DIR / "uploads")
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 STATIC_URL = "static/"
 # plotly.js ships inside the plotly package: served from there, so it always matches.
 STATICFILES_DIRS = [

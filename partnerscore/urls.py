@@ -3,11 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assessments import views
+from kpis import views as kpi_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("partners/<str:code>/", views.scorecard, name="scorecard"),
+    path("imports/", kpi_views.imports, name="imports"),
+    path("imports/<int:pk>/", kpi_views.import_detail, name="import-detail"),
+    path("imports/<int:pk>/status/", kpi_views.import_status, name="import-status"),
+    path("imports/<int:pk>/confirm/", kpi_views.import_confirm, name="import-confirm"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,153 @@
+"""Partner import (code, name, type, region, manager): validated whole, upserted on code."""
+
+import io
+
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from assessments.tasks import enqueue_open_periods
+from kpis.imports import ImportFailed, ImportResult, RowError, _short
+from partners.models import Partner, PartnerType, Region
+
+REQUIRED = ("code", "name", "type")
+OPTIONAL = ("region", "manager")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+def partners_import(stream, *, progress=None, preview: bool = False) -> ImportResult:
+    try:
+        frame = pd.read_csv(
+            io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+        )
+    except pd.errors.EmptyDataError:
+        raise ImportFailed([RowError(1, "", "the file is empty")]) from None
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(
+            [RowError(None, "", f"the file is not UTF-8 text ({exc.reason})")]
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise ImportFailed([RowError(None, "", f"the file is not valid CSV: {exc}")]) from None
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise ImportFailed([RowError(1, "", f"missing column {', '.join(map(repr, missing))}")])
+    for column in OPTIONAL:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame = frame.apply(lambda column: column.str.strip())
+    frame["line"] = range(2, len(frame) + 2)
+    frame = frame[(frame[list(REQUIRED + OPTIONAL)] != "").any(axis=1)]
+    rows = _resolve(frame)
+    if progress:
+        progress(len(frame))
+    return _write(rows, preview=preview)
+
+
+def _resolve(frame: pd.DataFrame) -> pd.DataFrame:
+    types = {
+        **dict(PartnerType.objects.values_list("code", "id")),
+        **{n.lower(): i for n, i in PartnerType.objects.values_list("name", "id")},
+    }
+    regions = {
+        **dict(Region.objects.values_list("code", "id")),
+        **{n.lower(): i for n, i in Region.objects.values_list("name", "id")},
+    }
+    users = dict(get_user_model().objects.values_list("username", "id"))
+    frame = frame.assign(
+        partner_type_id=frame["type"].map(lambda v: types.get(v, types.get(v.lower()))),
+        region_id=frame["region"].map(lambda v: regions.get(v, regions.get(v.lower()))),
+        manager_id=frame["manager"].map(users),
+    )
+    checks = [
+        (
+            "code",
+            ~frame["code"].str.match(CODE_PATTERN),
+            lambda r: f"bad partner code {_short(r.code)} (letters, digits, _ - .)",
+        ),
+        (
+            "code",
+            frame["code"].duplicated(keep="first"),
+            lambda r: f"partner code {_short(r.code)} appears twice in the file",
+        ),
+        ("name", frame["name"] == "", lambda r: "the name is empty"),
+        (
+            "type",
+            frame["partner_type_id"].isna(),
+            lambda r: f"unknown partner type {_short(r.type)}",
+        ),
+        (
+            "region",
+            (frame["region"] != "") & frame["region_id"].isna(),
+            lambda r: f"unknown region {_short(r.region)}",
+        ),
+        (
+            "manager",
+            (frame["manager"] != "") & frame["manager_id"].isna(),
+            lambda r: f"unknown manager username {_short(r.manager)}",
+        ),
+    ]
+    errors = [
+        RowError(int(row.line), field, describe(row))
+        for field, mask, describe in checks
+        for row in frame[mask.to_numpy()].itertuples()
+    ]
+    if errors:
+        raise ImportFailed(sorted(errors, key=lambda e: e.line))
+    if frame.empty:
+        raise ImportFailed([RowError(None, "", "the file has a header but no data rows")])
+    return frame
+
+
+FIELDS = ["name", "partner_type_id", "region_id", "manager_id"]
+
+
+def _write(rows: pd.DataFrame, *, preview: bool) -> ImportResult:
+    existing = {
+        code: (name, type_id, region_id, manager_id)
+        for code, name, type_id, region_id, manager_id in Partner.objects.filter(
+            code__in=list(rows["code"])
+        ).values_list("code", *FIELDS)
+    }
+    records = [
+        (r.code, r.name, int(r.partner_type_id), _id(r.region_id), _id(r.manager_id))
+        for r in rows.itertuples()
+    ]
+    new = sum(code not in existing for code, *_ in records)
+    unchanged = sum(existing.get(code) == tuple(rest) for code, *rest in records)
+    result = ImportResult(
+        rows=len(records),
+        new=new,
+        replaced=len(records) - new - unchanged,
+        unchanged=unchanged,
+        written=len(records) - unchanged,
+    )
+    result.sample = [
+        dict(zip(["code", "name", "type", "region", "manager"], values, strict=True))
+        for values in rows[["code", "name", "type", "region", "manager"]]
+        .head(20)
+        .itertuples(index=False)
+    ]
+    if preview:
+        return result
+    with transaction.atomic():
+        Partner.objects.bulk_create(
+            [
+                Partner(code=code, name=name, partner_type_id=t, region_id=rg, manager_id=m)
+                for code, name, t, rg, m in records
+                if existing.get(code) != (name, t, rg, m)
+            ],
+            update_conflicts=True,
+            unique_fields=["code"],
+            update_fields=FIELDS,
+            batch_size=2000,
+        )
+        if result.written:  # a new type moves a partner to another peer group and model
+            enqueue_open_periods(trigger="partner import")
+    return result
+
+
+def _id(value) -> int | None:
+    return None if pd.isna(value) else int(value)
