@@ -88,15 +88,26 @@ def metric_values_import(
     *,
     progress: Callable[[int], None] | None = None,
     preview: bool = False,
+    profile=None,
 ) -> ImportResult:
     """Validate and upsert a CSV of metric values. Raises ImportFailed listing every bad row.
-    With preview=True nothing is written: the result has the counts and the first rows."""
+    With preview=True nothing is written: the result has the counts and the first rows.
+    A profile (kpis.models.ImportProfile) reads someone else's export (kpis/import_sources)."""
     errors: list[RowError] = []
+    if profile is None:
+        chunks, combine, date_hint = _read_chunks(stream, errors), "error", "YYYY-MM-DD"
+    else:
+        from kpis.import_sources import profile_chunks  # it builds on this module
+
+        chunks = profile_chunks(stream, profile, errors)
+        combine, date_hint = profile.same_day_rows, profile.date_format or "YYYY-MM-DD"
     return _ingest(
-        _read_chunks(stream, errors),
+        chunks,
         errors,
         progress=progress,
         preview=preview,
+        combine=combine,
+        date_hint=date_hint,
         empty_message="the file has a header but no data rows",
     )
 
