@@ -246,3 +246,89 @@ def scorecard_detail(*, partner, period: Period) -> dict:
         .values_list("period__code", "score", "tier", "status")
     )
     return {"card": card, "lines": lines, "history": history}
+
+
+PORTFOLIO_EXPORT_HEADER = [
+    "partner_code",
+    "partner_name",
+    "partner_type",
+    "region",
+    "manager",
+    "period",
+    "score",
+    "tier",
+    "status",
+    "coverage",
+    "rank",
+    "peer_count",
+    "percentile",
+    "trend",
+    "previous_tier",
+]
+SCORECARD_EXPORT_HEADER = [
+    "partner_code",
+    "period",
+    "kpi_code",
+    "kpi_name",
+    "unit",
+    "direction",
+    "value",
+    "n_values",
+    "floor",
+    "target",
+    "stretch",
+    "weight",
+    "score",
+    "status",
+    "agreed_target",
+]
+
+
+def portfolio_export_rows(*, period: Period, partners):
+    """One row per scorecard of the visible partners; streamed from the database."""
+    return (
+        Scorecard.objects.filter(period=period, partner__in=partners)
+        .order_by("partner__code")
+        .values_list(
+            "partner__code",
+            "partner__name",
+            "partner_type__code",
+            "partner__region__code",
+            "partner__manager__username",
+            "period__code",
+            "score",
+            "tier",
+            "status",
+            "coverage",
+            "rank",
+            "peer_count",
+            "percentile",
+            "trend",
+            "previous_tier",
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+def scorecard_export_rows(*, partner, period: Period):
+    return (
+        ScorecardLine.objects.filter(period_id=period.pk, partner_id=partner.pk)
+        .order_by("-weight", "kpi__code")
+        .values_list(
+            "partner__code",
+            "period__code",
+            "kpi__code",
+            "kpi__name",
+            "kpi__unit",
+            "kpi__direction",
+            "value",
+            "n_values",
+            "floor",
+            "target",
+            "stretch",
+            "weight",
+            "score",
+            "status",
+            "overridden",
+        )
+    )

@@ -1,17 +1,22 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from assessments import charts
+from assessments.exports import csv_lines
 from assessments.models import PeriodStatus, ScorecardStatus
 from assessments.selectors import (
+    PORTFOLIO_EXPORT_HEADER,
     PORTFOLIO_SORTS,
+    SCORECARD_EXPORT_HEADER,
     period_choose,
     periods_with_scorecards,
+    portfolio_export_rows,
     portfolio_scorecards,
     portfolio_summary,
     scorecard_detail,
+    scorecard_export_rows,
 )
 from partners.access import is_manager, partner_for_user, portal_partner_id, visible_partners
 from partners.models import PartnerType
@@ -88,4 +93,33 @@ def scorecard(request: HttpRequest, code: str) -> HttpResponse:
             "kpi_chart": charts.kpi_scores(detail["lines"]) if detail["lines"] else "",
             "history_chart": charts.score_history(detail["history"]) if detail["history"] else "",
         },
+    )
+
+
+def _csv_response(filename: str, lines) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
+    if not is_manager(request.user):
+        raise Http404("The portfolio is for channel managers.")
+    period = period_choose(code=request.GET.get("period"))
+    if period is None:
+        raise Http404("No periods yet.")
+    rows = portfolio_export_rows(period=period, partners=visible_partners(request.user))
+    return _csv_response(f"portfolio-{period.code}.csv", csv_lines(PORTFOLIO_EXPORT_HEADER, rows))
+
+
+@login_required
+def scorecard_export(request: HttpRequest, code: str) -> StreamingHttpResponse:
+    partner = partner_for_user(request.user, code)  # 404 for a partner the user may not see
+    period = period_choose(code=request.GET.get("period"))
+    if period is None:
+        raise Http404("No periods yet.")
+    rows = scorecard_export_rows(partner=partner, period=period)
+    return _csv_response(
+        f"scorecard-{partner.code}-{period.code}.csv", csv_lines(SCORECARD_EXPORT_HEADER, rows)
     )

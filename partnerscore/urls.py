@@ -8,7 +8,9 @@ from kpis import views as kpi_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/export.csv", views.portfolio_export, name="portfolio-export"),
     path("partners/<str:code>/", views.scorecard, name="scorecard"),
+    path("partners/<str:code>/export.csv", views.scorecard_export, name="scorecard-export"),
     path("imports/", kpi_views.imports, name="imports"),
     path("imports/<int:pk>/", kpi_views.import_detail, name="import-detail"),
     path("imports/<int:pk>/status/", kpi_views.import_status, name="import-status"),
