@@ -43,12 +43,14 @@ def copy_in(table: str, frame: pd.DataFrame, *, force_not_null: tuple[str, ...] 
 
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _BINARY_TRAILER = (-1).to_bytes(2, "big", signed=True)
-_WIDTHS = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "bool": "u1"}
+_WIDTHS = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "bool": "u1", "date": ">i4"}
+_PG_EPOCH = np.datetime64("2000-01-01", "D")
 
 
 def binary_copy_payload(frame: pd.DataFrame, types: dict[str, str]) -> bytes:
     """Rows of `frame` in COPY binary format. `types` maps each column to int8, int4, float8,
-    bool or text (text: a few distinct values, e.g. a status). NaN/None -> NULL."""
+    bool, date (datetime64) or text (text: a few distinct values, e.g. a status).
+    NaN/None/NaT -> NULL."""
     columns = list(types)
     null = {c: frame[c].isna().to_numpy() for c in columns}
     keys = [f"__null_{c}" for c in columns if null[c].any()]
@@ -89,6 +91,10 @@ def _binary_group(frame, types, columns, index, pattern) -> bytes:
             data = str(pattern[c]).encode()
             rows[f"len{i}"] = len(data)
             rows[f"val{i}"] = data
+        elif types[c] == "date":  # days since 2000-01-01
+            rows[f"len{i}"] = 4
+            days = frame[c].to_numpy().astype("datetime64[D]")[index]
+            rows[f"val{i}"] = (days - _PG_EPOCH).astype("int64")
         else:
             rows[f"len{i}"] = np.dtype(_WIDTHS[types[c]]).itemsize
             rows[f"val{i}"] = frame[c].to_numpy()[index]

@@ -275,12 +275,26 @@ class TargetOverride(models.Model):
 
 
 class MetricValue(models.Model):
-    """One observation. (partner, kpi, observed_on) is unique: re-importing replaces the value."""
+    """One observation. (partner, kpi, observed_on) is unique: re-importing replaces the value.
+
+    Millions of rows arrive in bulk, with their codes already resolved and checked by the
+    import, so the foreign keys are enforced by Django (cascade, protect), not by per-row
+    database triggers, and the unique index doubles as the partner index."""
 
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.CASCADE, related_name="metric_values"
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        related_name="metric_values",
+        db_constraint=False,
+        db_index=False,
     )
-    kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="metric_values")
+    kpi = models.ForeignKey(
+        KPI,
+        on_delete=models.PROTECT,
+        related_name="metric_values",
+        db_constraint=False,
+        db_index=False,
+    )
     observed_on = models.DateField()
     value = models.FloatField()
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,195 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from assessments.models import Period
+from kpis.models import (
+    KPI,
+    Aggregation,
+    MetricValue,
+    ModelLine,
+    ScoringModel,
+    ScoringModelVersion,
+    Source,
+    TargetOverride,
+    Tier,
+    check_thresholds,
+)
+from kpis.services import kpi_formula_check
+from partners.api.serializers import VisiblePartnerField
+
+BULK_MAX_ROWS = 10_000
+
+
+def _current(serializer: serializers.Serializer, attrs: dict, name: str, default=None):
+    """The value a write will leave: the new one if sent, else the instance's (PATCH)."""
+    if name in attrs:
+        return attrs[name]
+    return getattr(serializer.instance, name, default)
+
+
+class KPISerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KPI
+        fields = [
+            "id",
+            "code",
+            "name",
+            "category",
+            "unit",
+            "direction",
+            "source",
+            "aggregation",
+            "formula",
+            "description",
+        ]
+
+    def validate(self, attrs: dict) -> dict:
+        code = _current(self, attrs, "code")
+        if self.instance is not None and code != self.instance.code:
+            raise serializers.ValidationError(
+                {"code": "A KPI's code cannot change: formulas and imports refer to it."}
+            )
+        source = _current(self, attrs, "source", Source.IMPORT)
+        text = (_current(self, attrs, "formula", "") or "").strip()
+        if source == Source.FORMULA:
+            if not text:
+                raise serializers.ValidationError({"formula": "A formula KPI needs a formula."})
+            try:
+                kpi_formula_check(code=code, text=text)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.message_dict) from None
+        elif text:
+            raise serializers.ValidationError(
+                {"formula": "Only KPIs with source 'formula' have a formula."}
+            )
+        attrs["formula"] = text
+        return attrs
+
+
+# -- scoring models (read-only) ----------------------------------------------------------------
+
+
+class ModelLineSerializer(serializers.ModelSerializer):
+    kpi = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ModelLine
+        fields = ["kpi", "weight", "floor", "target", "stretch"]
+
+
+class TierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tier
+        fields = ["name", "min_score"]
+
+
+class ScoringModelVersionSerializer(serializers.ModelSerializer):
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    lines = ModelLineSerializer(many=True, read_only=True)
+    tiers = TierSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ScoringModelVersion
+        fields = [
+            "id",
+            "number",
+            "status",
+            "missing_policy",
+            "min_coverage",
+            "amber_from",
+            "note",
+            "created_at",
+            "published_at",
+            "published_by",
+            "lines",
+            "tiers",
+        ]
+
+
+class ScoringModelSerializer(serializers.ModelSerializer):
+    partner_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    versions = ScoringModelVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ScoringModel
+        fields = ["id", "code", "name", "partner_type", "is_default", "versions"]
+
+
+# -- partner data: overrides and metric values ------------------------------------------------
+
+
+class TargetOverrideSerializer(serializers.ModelSerializer):
+    partner = VisiblePartnerField(help_text="Partner code.")
+    kpi = serializers.SlugRelatedField(slug_field="code", queryset=KPI.objects.all())
+    period = serializers.SlugRelatedField(slug_field="code", queryset=Period.objects.all())
+
+    class Meta:
+        model = TargetOverride
+        fields = ["id", "partner", "kpi", "period", "floor", "target", "stretch", "reason"]
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            check_thresholds(
+                direction=_current(self, attrs, "kpi").direction,
+                floor=_current(self, attrs, "floor"),
+                target=_current(self, attrs, "target"),
+                stretch=_current(self, attrs, "stretch"),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+
+class MetricValueSerializer(serializers.ModelSerializer):
+    partner = VisiblePartnerField(help_text="Partner code.")
+    kpi = serializers.SlugRelatedField(slug_field="code", queryset=KPI.objects.all())
+
+    class Meta:
+        model = MetricValue
+        fields = ["id", "partner", "kpi", "observed_on", "value", "updated_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        kpi, value = _current(self, attrs, "kpi"), _current(self, attrs, "value")
+        if kpi.source == Source.FORMULA:
+            raise serializers.ValidationError(
+                {"kpi": f"KPI {kpi.code!r} is a formula KPI; send its inputs instead."}
+            )
+        if kpi.aggregation == Aggregation.NPS and value not in range(11):
+            raise serializers.ValidationError(
+                {"value": f"An NPS answer is a whole number 0-10, got {value:g}."}
+            )
+        return attrs
+
+
+# -- bulk upsert (documentation of the body; kpis.imports validates the rows) ------------------
+
+
+class BulkRowSerializer(serializers.Serializer):
+    partner = serializers.CharField(help_text="Partner code.")
+    kpi = serializers.CharField(help_text="KPI code.")
+    observed_on = serializers.DateField()
+    value = serializers.FloatField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="Rows received.")
+    written = serializers.IntegerField(help_text="Rows inserted or changed.")
+    unchanged = serializers.IntegerField(help_text="Rows whose stored value was already equal.")
+    preview = serializers.BooleanField(help_text="True: nothing was written.")
+    new = serializers.IntegerField(required=False, help_text="Preview only: rows to insert.")
+    replaced = serializers.IntegerField(required=False, help_text="Preview only: rows to change.")
+
+
+class BulkRowErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(
+        allow_null=True, help_text="0-based index of the row; null for the whole request."
+    )
+    field = serializers.CharField(
+        allow_blank=True, help_text="partner, kpi, observed_on, value, or '' for the row."
+    )
+    message = serializers.CharField()
+
+
+class BulkErrorsSerializer(serializers.Serializer):
+    errors = BulkRowErrorSerializer(many=True)
+    error_count = serializers.IntegerField(help_text="All errors, also those not listed.")
