@@ -1,0 +1,278 @@
+"""The demo world (kpis/demo.py, DEMO.md): deterministic, consistent catalog, realistic mix."""
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from assessments.models import Period
+from kpis import demo
+from kpis.formula import validate
+from kpis.models import KPI, MetricValue, ModelLine, ScoringModelVersion, check_thresholds
+from partners.access import MANAGERS_GROUP
+from partners.models import Partner, PortalUser
+
+SMALL = {"partners": 50, "periods": 4, "seed": 7, "last_quarter": "2026-Q3"}
+
+
+def seeded_digest() -> str:
+    """Everything seed_demo writes that the seed decides, without database ids."""
+    partners = Partner.objects.order_by("code").values_list(
+        "code", "name", "partner_type__code", "region__code", "manager__username", "joined_on"
+    )
+    values = MetricValue.objects.order_by("partner__code", "kpi__code", "observed_on")
+    rows = values.values_list("partner__code", "kpi__code", "observed_on", "value")
+    digest = hashlib.sha256()
+    for row in [*partners, *rows]:
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def wipe_seeded_rows() -> None:
+    MetricValue.objects.all().delete()
+    Partner.objects.all().delete()  # portal users go with them
+    Period.objects.all().delete()
+    User.objects.all().delete()
+
+
+# -- pure: calendar and generator ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (dt.date(2026, 11, 25), "2026-Q3"),
+        (dt.date(2026, 10, 1), "2026-Q3"),
+        (dt.date(2026, 9, 30), "2026-Q2"),
+        (dt.date(2026, 2, 14), "2025-Q4"),
+    ],
+)
+def test_last_completed_quarter(today, expected):
+    assert demo.last_completed_quarter(today) == expected
+
+
+def test_quarter_calendar_ends_at_the_last_quarter_with_inclusive_dates():
+    cal = demo.quarter_calendar("2026-Q1", 2)
+    assert cal.codes == ("2025-Q4", "2026-Q1")
+    assert cal.starts.tolist() == [dt.date(2025, 10, 1), dt.date(2026, 1, 1)]
+    assert cal.ends.tolist() == [dt.date(2025, 12, 31), dt.date(2026, 3, 31)]
+    assert cal.month_ends[1].tolist() == [dt.date(2026, 1, 31), dt.date(2026, 2, 28), cal.ends[1]]
+
+
+@pytest.mark.parametrize("text", ["2026Q3", "2026-Q5", "Q3-2026", "", "26-Q1"])
+def test_bad_quarter_text_is_rejected(text):
+    with pytest.raises(demo.DemoError, match="YYYY-Qn"):
+        demo.parse_quarter(text)
+
+
+def test_generator_is_deterministic_and_seed_dependent():
+    first = demo.generate_world(partners=120, periods=3, seed=1, last_quarter="2026-Q3")
+    again = demo.generate_world(partners=120, periods=3, seed=1, last_quarter="2026-Q3")
+    other = demo.generate_world(partners=120, periods=3, seed=2, last_quarter="2026-Q3")
+    pd.testing.assert_frame_equal(first.partners, again.partners)
+    pd.testing.assert_frame_equal(first.values, again.values)
+    assert not first.values["value"].equals(other.values["value"])
+
+
+def test_generated_observations_are_unique_and_inside_the_periods():
+    world = demo.generate_world(partners=300, periods=4, seed=3, last_quarter="2026-Q3")
+    values = world.values
+    assert not values.duplicated(["partner", "kpi", "day"]).any()
+    days = demo._days(world.calendar.starts[0]), demo._days(world.calendar.ends[-1])
+    assert values["day"].between(*days).all()
+    joined = world.partners["joined"].to_numpy()[values["partner"].to_numpy()]
+    assert (values["day"].to_numpy() >= joined).all()  # nothing before a partner joined
+
+
+def test_nps_answers_are_whole_numbers_from_0_to_10():
+    world = demo.generate_world(partners=200, periods=2, seed=5, last_quarter="2026-Q3")
+    answers = world.values.loc[world.values["kpi"] == "customer_nps", "value"]
+    assert len(answers) > 0
+    assert answers.between(0, 10).all()
+    assert (answers == answers.round()).all()
+
+
+# -- catalog -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_ensure_catalog_is_idempotent():
+    demo.ensure_catalog()
+    counts = (KPI.objects.count(), ScoringModelVersion.objects.count(), ModelLine.objects.count())
+    demo.ensure_catalog()
+    assert counts == (
+        KPI.objects.count(),
+        ScoringModelVersion.objects.count(),
+        ModelLine.objects.count(),
+    )
+    assert counts[0] == len(demo.KPI_CATALOG)
+
+
+@pytest.mark.django_db
+def test_every_model_has_one_active_version_whose_weights_sum_to_100():
+    demo.ensure_catalog()
+    versions = ScoringModelVersion.objects.prefetch_related("lines", "tiers")
+    assert versions.count() == len(demo.MODEL_LINES) + 1  # one per type, plus the default
+    for version in versions:
+        assert version.status == "active"
+        assert sum(line.weight for line in version.lines.all()) == pytest.approx(100)
+        assert 0 in {tier.min_score for tier in version.tiers.all()}
+        assert version.missing_policy == "renormalize"
+        assert version.min_coverage == 0.5 and version.amber_from == 60
+
+
+@pytest.mark.django_db
+def test_every_line_has_valid_thresholds_for_its_kpis_direction():
+    demo.ensure_catalog()
+    for line in ModelLine.objects.select_related("kpi"):
+        check_thresholds(
+            direction=line.kpi.direction, floor=line.floor, target=line.target,
+            stretch=line.stretch,
+        )  # fmt: skip
+        line.full_clean()
+
+
+def test_every_formula_parses_and_uses_known_kpis():
+    codes = {spec.code for spec in demo.KPI_CATALOG}
+    formulas = {spec.code: spec.formula for spec in demo.KPI_CATALOG if spec.source == "formula"}
+    assert len(formulas) == 10
+    for code, text in formulas.items():
+        validate(text, code=code, known_codes=codes, formulas=formulas)
+    assert formulas["revenue_growth"] == "100 * (revenue / prev(revenue) - 1)"
+
+
+def test_every_model_kpi_is_generated_or_computed_for_its_type():
+    specs = {spec.code: spec for spec in demo.KPI_CATALOG}
+    for type_code, lines in demo.MODEL_LINES.items():
+        reported = set(demo.type_inputs(type_code))
+        for code, *_ in lines:
+            spec = specs[code]
+            assert code in reported or spec.source == "formula", (type_code, code)
+
+
+# -- seeding -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seeding_twice_into_an_empty_database_gives_the_same_rows():
+    counts = demo.seed_demo(**SMALL)
+    first = seeded_digest()
+    wipe_seeded_rows()
+    assert demo.seed_demo(**SMALL) == counts
+    assert seeded_digest() == first
+    assert counts["partners"] == 50 and counts["periods"] == 4
+    assert counts["metric_values"] == MetricValue.objects.count() > 0
+
+
+@pytest.mark.django_db
+def test_seeding_restores_the_metric_tables_constraints_and_indexes():
+    def schema() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass "
+                "UNION SELECT indexname FROM pg_indexes WHERE tablename = %s",
+                [demo.METRIC_TABLE, demo.METRIC_TABLE],
+            )
+            return {name for (name,) in cursor.fetchall()}
+
+    before = schema()
+    demo.seed_demo(**SMALL)
+    assert schema() == before
+    assert "unique_metric_observation" in before
+
+
+@pytest.mark.django_db
+def test_type_mix_periods_and_newcomers_follow_demo_md():
+    demo.seed_demo(**SMALL | {"partners": 200})
+    mix = pd.Series(Partner.objects.values_list("partner_type__code", flat=True))
+    shares = mix.value_counts(normalize=True)
+    for code, _, share in demo.PARTNER_TYPES:
+        assert shares[code] == pytest.approx(share, abs=0.01)
+    periods = Period.objects.order_by("start")
+    assert [p.code for p in periods] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
+    assert {(p.granularity, p.status) for p in periods} == {("quarter", "open")}
+    newcomers = Partner.objects.filter(joined_on__gt=periods[0].start)
+    assert 0 < newcomers.count() < 20
+    assert not MetricValue.objects.filter(
+        partner__in=newcomers, observed_on__lt=periods[2].start
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_between_5_and_10_percent_of_reported_kpi_values_are_missing():
+    demo.seed_demo(**SMALL | {"partners": 200})
+    periods = list(Period.objects.order_by("start").values_list("start", "end"))
+    observed = pd.DataFrame.from_records(
+        MetricValue.objects.values_list("partner_id", "kpi__code", "observed_on"),
+        columns=["partner", "kpi", "day"],
+    )
+    observed["quarter"] = np.searchsorted([end for _, end in periods], observed["day"])
+    present = set(observed[["partner", "kpi", "quarter"]].itertuples(index=False, name=None))
+    expected = [
+        (partner.pk, kpi, quarter)
+        for partner in Partner.objects.select_related("partner_type")
+        for quarter, (start, _) in enumerate(periods)
+        if partner.joined_on <= start
+        for kpi in demo.type_inputs(partner.partner_type.code)
+    ]
+    missing = sum(cell not in present for cell in expected) / len(expected)
+    assert 0.05 <= missing <= 0.10
+
+
+@pytest.mark.django_db
+def test_personas_can_log_in_with_the_right_roles():
+    demo.seed_demo(**SMALL)
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password("admin")
+    manager = User.objects.get(username="manager")
+    assert manager.check_password("manager") and not manager.is_staff
+    assert manager.groups.filter(name=MANAGERS_GROUP).exists()
+    assert manager.managed_partners.exists()
+    partner = PortalUser.objects.select_related("user", "partner__partner_type")
+    first, second = partner.get(user__username="partner"), partner.get(user__username="partner2")
+    assert first.user.check_password("partner") and second.user.check_password("partner2")
+    assert first.partner.partner_type.code == "reseller"
+    first_quarter = Period.objects.order_by("start").first()
+    veterans = Partner.objects.filter(joined_on__lt=first_quarter.start).order_by("code")
+    assert first.partner == veterans.filter(partner_type__code="reseller").first()
+    assert second.partner != first.partner
+
+
+@pytest.mark.django_db
+def test_without_users_only_the_catalog_and_portfolio_are_written():
+    demo.seed_demo(**SMALL | {"with_users": False})
+    assert not User.objects.filter(username__in=["admin", "manager", "partner"]).exists()
+    assert not PortalUser.objects.exists()
+    assert User.objects.count() == len(demo.MANAGERS)  # the channel managers, no logins
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_command_seeds_and_then_refuses_a_second_run(capsys):
+    call_command("seed_demo", partners=20, periods=2, seed=1, last_quarter="2026-Q3")
+    assert "metric_values" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="already exist"):
+        call_command("seed_demo", partners=20, periods=2, seed=1, last_quarter="2026-Q3")
+    assert Partner.objects.count() == 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"partners": 0}, "at least 1 partner"),
+        ({"periods": 0}, "at least 1 period"),
+        ({"last_quarter": "2026-Q9"}, "Bad quarter"),
+    ],
+)
+def test_command_rejects_bad_arguments(options, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("seed_demo", **{"partners": 5, "periods": 2} | options)
+    assert not Partner.objects.exists()
