@@ -1,5 +1,6 @@
 """Plotly figures for the pages, as HTML fragments (plotly.js comes from our static files)."""
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -18,33 +19,49 @@ LAYOUT = dict(
 
 
 def _html(fig: go.Figure) -> str:
-    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=CONFIG)
+    height = fig.layout.height or LAYOUT["height"]
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        full_html=False,
+        config=CONFIG,
+        default_width="100%",
+        default_height=f"{height}px",
+    )
 
 
 def score_histogram(scores: list[float], tiers: list[dict]) -> str:
-    """Distribution of composite scores (0-120) with tier thresholds as vertical lines."""
+    """Distribution of composite scores (0-120, bins of 5) with tier thresholds marked.
+    Binned here, so the page carries 24 bars, not one number per partner."""
+    counts, edges = np.histogram(np.asarray(scores, dtype=float), bins=24, range=(0, 120))
     fig = go.Figure(
-        go.Histogram(
-            x=scores,
-            xbins=dict(start=0, end=120, size=5),
+        go.Bar(
+            x=(edges[:-1] + edges[1:]) / 2,
+            y=counts,
+            width=4.6,
             marker_color="#0969da",
-            hovertemplate="%{x}: %{y} partners<extra></extra>",
+            customdata=np.stack([edges[:-1], edges[1:]], axis=1),
+            hovertemplate="%{customdata[0]:.0f}-%{customdata[1]:.0f}: %{y} partners<extra></extra>",
         )
     )
     for tier in tiers:
         if tier["tier_min_score"]:
-            fig.add_vline(
+            fig.add_vline(x=tier["tier_min_score"], line_dash="dot", line_color="#57606a")
+            fig.add_annotation(
                 x=tier["tier_min_score"],
-                line_dash="dot",
-                line_color="#57606a",
-                annotation_text=tier["tier"],
-                annotation_position="top",
+                y=1,
+                yref="paper",
+                yanchor="bottom",
+                text=tier["tier"],
+                showarrow=False,
+                xanchor="left",
+                font=dict(size=11, color="#57606a"),
             )
     fig.update_layout(
         **LAYOUT,
         title="Score distribution",
         bargap=0.05,
-        xaxis=dict(title="Score", range=[0, 120]),
+        xaxis=dict(title="Score", range=[0, 120], dtick=20),
         yaxis=dict(title="Partners"),
     )
     return _html(fig)

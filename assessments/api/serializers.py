@@ -1,0 +1,135 @@
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from assessments.models import Period, RecomputeRun, Scorecard, ScorecardLine, TierChange
+from partners.models import code_validator
+
+PERIOD_CODE = RegexValidator(
+    code_validator.regex, "Use letters, digits, '_', '-' or '.' (the code is part of URLs)."
+)
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Period
+        fields = ["id", "code", "start", "end", "granularity", "status", "closed_at"]
+        read_only_fields = ["status", "closed_at"]
+        extra_kwargs = {
+            "code": {"validators": [PERIOD_CODE, UniqueValidator(Period.objects.all())]}
+        }
+
+    def validate(self, attrs: dict) -> dict:
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if start and end and start > end:
+            raise serializers.ValidationError({"end": "A period ends on or after its start."})
+        return attrs
+
+
+class ScorecardLineSerializer(serializers.ModelSerializer):
+    kpi = serializers.CharField(source="kpi.code", read_only=True)
+    kpi_name = serializers.CharField(source="kpi.name", read_only=True)
+
+    class Meta:
+        model = ScorecardLine
+        fields = [
+            "kpi",
+            "kpi_name",
+            "weight",
+            "floor",
+            "target",
+            "stretch",
+            "value",
+            "n_values",
+            "score",
+            "status",
+            "overridden",
+        ]
+
+
+def _code(source: str, help_text: str = "", null: bool = False) -> serializers.CharField:
+    return serializers.CharField(
+        source=source, read_only=True, allow_null=null, help_text=help_text
+    )
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    period = _code("period.code")
+    partner = _code("partner.code")
+    partner_name = _code("partner.name")
+    partner_type = _code("partner_type.code", "The peer group, as computed.")
+    region = _code("partner.region.code", "The partner's region now.", null=True)
+    manager = _code("partner.manager.username", "The partner's channel manager now.", null=True)
+    model = _code("model_version.model.code", "The scoring model computed with.")
+    model_version = serializers.IntegerField(source="model_version.number", read_only=True)
+    lines = ScorecardLineSerializer(source="api_lines", many=True, read_only=True)
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "id",
+            "period",
+            "partner",
+            "partner_name",
+            "partner_type",
+            "region",
+            "manager",
+            "model",
+            "model_version",
+            "score",
+            "coverage",
+            "status",
+            "tier",
+            "tier_min_score",
+            "rank",
+            "peer_count",
+            "percentile",
+            "previous_score",
+            "trend",
+            "previous_tier",
+            "computed_at",
+            "lines",
+        ]
+
+
+class RecomputeRunSerializer(serializers.ModelSerializer):
+    period = _code("period.code")
+    partner = _code("partner.code", "Set for a one-partner recompute.", null=True)
+    duration = serializers.FloatField(read_only=True, allow_null=True, help_text="Seconds.")
+
+    class Meta:
+        model = RecomputeRun
+        fields = [
+            "id",
+            "period",
+            "partner",
+            "trigger",
+            "status",
+            "started_at",
+            "finished_at",
+            "duration",
+            "scorecards",
+            "lines",
+            "metric_values",
+            "error",
+        ]
+
+
+class TierChangeSerializer(serializers.ModelSerializer):
+    period = _code("period.code")
+    partner = _code("partner.code")
+    partner_name = _code("partner.name")
+
+    class Meta:
+        model = TierChange
+        fields = [
+            "id",
+            "period",
+            "partner",
+            "partner_name",
+            "from_tier",
+            "to_tier",
+            "direction",
+            "detected_at",
+        ]

@@ -1,0 +1,155 @@
+from collections import defaultdict
+
+from django.db.models import F, Q
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from assessments.api.serializers import (
+    PeriodSerializer,
+    RecomputeRunSerializer,
+    ScorecardSerializer,
+    TierChangeSerializer,
+)
+from assessments.filtersets import (
+    PeriodFilterSet,
+    RecomputeRunFilterSet,
+    ScorecardFilterSet,
+    TierChangeFilterSet,
+)
+from assessments.models import Period, RecomputeRun, Scorecard, ScorecardLine, TierChange
+from assessments.services import period_close, period_reopen
+from partners.access import visible_partners
+from partners.api.views import (
+    ApiModelViewSet,
+    ApiReadOnlyViewSet,
+    AdminWrites,
+    Conflict,
+    NotForPartners,
+)
+
+ID_REGEX = r"[0-9]+"
+
+
+class NullsLastOrderingFilter(OrderingFilter):
+    """Scores, ranks and trends can be missing: those rows come last in either direction.
+    The id breaks ties, so pages do not overlap."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view) or []
+        terms = [
+            F(term[1:]).desc(nulls_last=True)
+            if term.startswith("-")
+            else F(term).asc(nulls_last=True)
+            for term in ordering
+        ]
+        return queryset.order_by(*terms, "id")
+
+
+class PeriodViewSet(ApiModelViewSet):
+    """Status changes only through the close/reopen actions (admins)."""
+
+    queryset = Period.objects.order_by("-end")
+    serializer_class = PeriodSerializer
+    permission_classes = [AdminWrites]
+    filterset_class = PeriodFilterSet
+    ordering_fields = ["code", "start", "end"]
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
+
+    def perform_destroy(self, instance: Period) -> None:
+        if instance.scorecards.exists():
+            raise Conflict(f"{instance} has scorecards: close it instead of deleting it.")
+        super().perform_destroy(instance)
+
+    @extend_schema(request=None, responses=PeriodSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, code: str) -> Response:
+        """Freeze the period: its scorecards stay as they are."""
+        return Response(PeriodSerializer(period_close(period=self.get_object())).data)
+
+    @extend_schema(request=None, responses=PeriodSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, code: str) -> Response:
+        """Open the period again: it is recomputed now and on schedule."""
+        return Response(PeriodSerializer(period_reopen(period=self.get_object())).data)
+
+
+def attach_lines(cards: list[Scorecard]) -> None:
+    """Give each scorecard its lines (`api_lines`), read in ONE query for the whole page."""
+    partners_by_period: dict[int, list[int]] = defaultdict(list)
+    for card in cards:
+        partners_by_period[card.period_id].append(card.partner_id)
+    match = Q()
+    for period_id, partner_ids in partners_by_period.items():
+        match |= Q(period_id=period_id, partner_id__in=partner_ids)
+    lines = defaultdict(list)
+    if cards:
+        for line in (
+            ScorecardLine.objects.filter(match)
+            .select_related("kpi")
+            .order_by("-weight", "kpi__code")
+        ):
+            lines[line.period_id, line.partner_id].append(line)
+    for card in cards:
+        card.api_lines = lines[card.period_id, card.partner_id]
+
+
+class ScorecardViewSet(ApiReadOnlyViewSet):
+    """Scorecards of the partners you may see, each with its lines."""
+
+    serializer_class = ScorecardSerializer
+    permission_classes = [AdminWrites]
+    filterset_class = ScorecardFilterSet
+    filter_backends = [DjangoFilterBackend, NullsLastOrderingFilter]
+    ordering_fields = ["score", "rank", "percentile", "trend", "coverage", "partner__code"]
+    ordering = ["-score"]
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return Scorecard.objects.filter(
+            partner__in=visible_partners(self.request.user)
+        ).select_related(
+            "period", "partner__region", "partner__manager", "partner_type", "model_version__model"
+        )
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        attach_lines(page or [])
+        return page
+
+    def get_object(self) -> Scorecard:
+        card = super().get_object()
+        attach_lines([card])
+        return card
+
+
+class RecomputeRunViewSet(ApiReadOnlyViewSet):
+    """Recompute runs (status, counts, duration, error), newest first. Not for partners."""
+
+    queryset = RecomputeRun.objects.select_related("period", "partner").order_by("-started_at")
+    serializer_class = RecomputeRunSerializer
+    permission_classes = [NotForPartners]
+    filterset_class = RecomputeRunFilterSet
+    ordering_fields = ["started_at", "finished_at"]
+    lookup_value_regex = ID_REGEX
+
+
+class TierChangeViewSet(ApiReadOnlyViewSet):
+    """Tier changes (up/down against the previous period) of the partners you may see."""
+
+    serializer_class = TierChangeSerializer
+    permission_classes = [AdminWrites]
+    filterset_class = TierChangeFilterSet
+    ordering_fields = ["detected_at", "partner__code"]
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return (
+            TierChange.objects.filter(partner__in=visible_partners(self.request.user))
+            .select_related("period", "partner")
+            .order_by("-detected_at", "id")
+        )
