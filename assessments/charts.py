@@ -141,7 +141,7 @@ def score_history(history: list[tuple]) -> str:
     fig.update_layout(
         **LAYOUT,
         title="Score by period",
-        yaxis=dict(range=[0, 120], title="Score"),
+        yaxis=dict(range=[0, 125], title="Score"),
         xaxis=dict(type="category"),
     )
     return _html(fig)
