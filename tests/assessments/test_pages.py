@@ -110,17 +110,22 @@ def test_login_page_and_plotly_static_are_served(client):
 def test_exports_are_safe_and_scoped(world, client):
     world.acme.name = "=cmd|' /C calc'!A0"
     world.acme.save()
-    MetricValue.objects.create(partner=world.acme, kpi=world.revenue,
-                               observed_on=dt.date(2026, 8, 1), value=120000)
+    MetricValue.objects.create(
+        partner=world.acme, kpi=world.revenue, observed_on=dt.date(2026, 8, 1), value=120000
+    )
     scorecards_recompute(period_id=world.q3.pk, trigger="test")
     client.force_login(world.manager)
-    body = b"".join(client.get(reverse("portfolio-export"), {"period": "2026-Q3"})
-                    .streaming_content).decode()
+    body = b"".join(
+        client.get(reverse("portfolio-export"), {"period": "2026-Q3"}).streaming_content
+    ).decode()
     assert body.splitlines()[0].startswith("partner_code,partner_name,partner_type")
     assert "ACME,'=cmd|' /C calc'!A0,reseller" in body and "GLOBEX" in body
     client.force_login(world.acme_user)
     assert client.get(reverse("portfolio-export")).status_code == 404
     assert client.get(reverse("scorecard-export", args=["GLOBEX"])).status_code == 404
-    own = b"".join(client.get(reverse("scorecard-export", args=["ACME"]),
-                              {"period": "2026-Q3"}).streaming_content).decode()
+    own = b"".join(
+        client.get(
+            reverse("scorecard-export", args=["ACME"]), {"period": "2026-Q3"}
+        ).streaming_content
+    ).decode()
     assert own.count("\n") == 4 and "revenue" in own and "GLOBEX" not in own
