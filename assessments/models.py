@@ -65,20 +65,30 @@ class LineStatus(models.TextChoices):
 
 
 class Scorecard(models.Model):
-    """One partner in one period. Written only by the recompute service."""
+    """One partner in one period. Written only by the recompute service, in bulk (COPY), so
+    its references are checked by that service and Django, not by per-row database triggers."""
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="scorecards")
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="scorecards", db_constraint=False
+    )
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.CASCADE, related_name="scorecards"
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        related_name="scorecards",
+        db_constraint=False,
     )
     partner_type = models.ForeignKey(
         "partners.PartnerType",
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         help_text="The peer group, as it was when computed.",
     )
     model_version = models.ForeignKey(
-        "kpis.ScoringModelVersion", on_delete=models.PROTECT, related_name="scorecards"
+        "kpis.ScoringModelVersion",
+        on_delete=models.PROTECT,
+        related_name="scorecards",
+        db_constraint=False,
     )
     score = models.FloatField(null=True)
     coverage = models.FloatField()
@@ -186,9 +196,14 @@ class TierChange(models.Model):
         UP = "up", "Up"
         DOWN = "down", "Down"
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="tier_changes")
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, related_name="tier_changes", db_constraint=False
+    )
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.CASCADE, related_name="tier_changes"
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        related_name="tier_changes",
+        db_constraint=False,
     )
     from_tier = models.CharField(max_length=60)
     to_tier = models.CharField(max_length=60)

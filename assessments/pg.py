@@ -16,7 +16,9 @@ def copy_out(
         buffer = io.StringIO()
         cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
     buffer.seek(0)
-    return pd.read_csv(buffer, dtype=dtypes, parse_dates=parse_dates or False)
+    return pd.read_csv(
+        buffer, dtype=dtypes, parse_dates=parse_dates or False, date_format="%Y-%m-%d"
+    )
 
 
 def copy_in(table: str, frame: pd.DataFrame, *, force_not_null: tuple[str, ...] = ()) -> int:

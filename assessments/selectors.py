@@ -33,7 +33,9 @@ def _frame(queryset, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(queryset.values_list(*columns)), columns=columns)
 
 
-def metric_values_frame(*, start, end, partner_ids: list[int] | None = None) -> pd.DataFrame:
+def metric_values_frame(
+    *, start, end, partner_ids: list[int] | None = None, kpi_ids: list[int] | None = None
+) -> pd.DataFrame:
     sql = (
         "SELECT partner_id, kpi_id, observed_on, value FROM kpis_metricvalue "
         "WHERE observed_on BETWEEN %s AND %s"
@@ -42,7 +44,31 @@ def metric_values_frame(*, start, end, partner_ids: list[int] | None = None) -> 
     if partner_ids is not None:
         sql += " AND partner_id = ANY(%s)"
         params.append(partner_ids)
+    if kpi_ids is not None:
+        sql += " AND kpi_id = ANY(%s)"
+        params.append(kpi_ids)
     return copy_out(sql, params, dtypes=VALUE_DTYPES, parse_dates=["observed_on"])
+
+
+def kpis_needed_by_prev(kpis: pd.DataFrame) -> list[int]:
+    """KPI ids whose previous-period values some prev() reads: the prev() targets and, for
+    formula targets, the inputs of their formulas (transitively)."""
+    from kpis import formula as formula_lang
+
+    formulas = {
+        code: formula_lang.parse(text)
+        for code, text in zip(kpis["code"], kpis["formula"], strict=True)
+        if text
+    }
+    wanted = set().union(*(f.prev_refs for f in formulas.values())) if formulas else set()
+    todo = list(wanted)
+    while todo:
+        code = todo.pop()
+        for ref in formulas[code].refs if code in formulas else ():
+            if ref not in wanted:
+                wanted.add(ref)
+                todo.append(ref)
+    return [int(i) for i in kpis.index[kpis["code"].isin(wanted)]]
 
 
 def active_versions_by_type() -> tuple[dict[int, int], int | None]:
@@ -104,10 +130,13 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
     ).astype({"stretch": "float64"})
     values = metric_values_frame(start=period.start, end=period.end, partner_ids=partner_ids)
     previous = period.previous()
-    uses_prev = kpis["formula"].str.contains("prev", regex=False).any()
-    if previous is not None and uses_prev:
+    prev_kpi_ids = kpis_needed_by_prev(kpis)
+    if previous is not None and prev_kpi_ids:
         previous_values = metric_values_frame(
-            start=previous.start, end=previous.end, partner_ids=partner_ids
+            start=previous.start,
+            end=previous.end,
+            partner_ids=partner_ids,
+            kpi_ids=prev_kpi_ids,
         )
     else:
         previous_values = values.iloc[0:0]

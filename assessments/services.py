@@ -41,6 +41,7 @@ LINE_TYPES = {
     "overridden": "bool",
 }
 CARD_TABLE = Scorecard._meta.db_table
+TIER_TABLE = TierChange._meta.db_table
 
 
 class PeriodClosed(Exception):
@@ -203,29 +204,23 @@ def _write_tier_changes(
     period: Period, cards: pd.DataFrame, detected_at, partner_ids: list[int] | None = None
 ) -> None:
     """Keep the detection time of an unchanged event, so alerts do not fire twice."""
-    existing = TierChange.objects.filter(period=period)
+    where, params = "period_id = %s", [period.pk]
     if partner_ids is not None:
-        existing = existing.filter(partner_id__in=partner_ids)
+        where, params = where + " AND partner_id = ANY(%s)", params + [partner_ids]
     changes = cards.loc[
         cards["tier_change"] != "", ["partner_id", "previous_tier", "tier", "tier_change"]
     ]
     changes.columns = ["partner_id", "from_tier", "to_tier", "direction"]
-    kept = pd.DataFrame.from_records(
-        list(
-            TierChange.objects.filter(period=period).values_list(
-                "partner_id", "from_tier", "to_tier", "detected_at"
-            )
-        ),
-        columns=["partner_id", "from_tier", "to_tier", "detected_at"],
+    kept = copy_out(
+        f"SELECT partner_id, from_tier, to_tier, detected_at FROM {TIER_TABLE} WHERE {where}",
+        params,
+        dtypes={"partner_id": "int64", "from_tier": "str", "to_tier": "str", "detected_at": "str"},
     )
     changes = changes.merge(kept, on=["partner_id", "from_tier", "to_tier"], how="left")
-    changes["detected_at"] = (
-        changes["detected_at"].astype(object).where(changes["detected_at"].notna(), detected_at)
-    )
-    existing.delete()
-    TierChange.objects.bulk_create(
-        TierChange(period=period, **row) for row in changes.to_dict("records")
-    )
+    changes["detected_at"] = changes["detected_at"].fillna(detected_at.isoformat())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TIER_TABLE} WHERE {where}", params)
+    copy_in(TIER_TABLE, changes.assign(period_id=period.pk))
 
 
 def _swap_line_partition(period_id: int, lines: pd.DataFrame) -> None:

@@ -84,11 +84,11 @@ def _aggregate(rows: pd.DataFrame, how: str) -> pd.DataFrame:
         rows = rows.sort_values(keys + ["observed_on"], kind="stable")
     grouped = rows.groupby(keys, sort=False)["value"]
     if how == "nps":
+        # From counts, not shares: 100 * (3 - 2) / 5 is exactly 20, 100 * (0.6 - 0.4) is not.
         answers = rows.assign(
-            promoter=(rows["value"] >= 9).astype(float),
-            detractor=(rows["value"] <= 6).astype(float),
-        ).groupby(keys, sort=False)
-        value = 100.0 * (answers["promoter"].mean() - answers["detractor"].mean())
+            net=(rows["value"] >= 9).astype(int) - (rows["value"] <= 6).astype(int)
+        ).groupby(keys, sort=False)["net"]
+        value = 100.0 * answers.sum() / answers.size()
     elif how == "count":
         value = grouped.size().astype(float)
     else:
