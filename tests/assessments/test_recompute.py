@@ -123,3 +123,20 @@ def test_failed_write_keeps_previous_scorecards(world, monkeypatch):
     assert table_rows(world.q3) == before
     failed = RecomputeRun.objects.get(status="failed")
     assert "disk full" in failed.error
+
+
+def test_a_dead_workers_run_is_marked_interrupted_and_the_next_run_completes(world):
+    from django.utils import timezone
+
+    example_1(world, world.acme)
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    before = table_rows(world.q3)
+    # A worker SIGKILLed mid-run leaves its run row 'running' and, since its transaction never
+    # committed, the previous scorecards untouched.
+    dead = RecomputeRun.objects.create(period=world.q3, trigger="killed", started_at=timezone.now())
+    assert table_rows(world.q3) == before
+    run = scorecards_recompute(period_id=world.q3.pk, trigger="next")
+    dead.refresh_from_db()
+    assert dead.status == "failed" and dead.error.startswith("Interrupted")
+    assert run.status == "succeeded"
+    assert table_rows(world.q3) == before
