@@ -194,15 +194,25 @@ _SUFFIXES = {
 }
 
 RHO = 0.8  # quarter-to-quarter persistence of latent quality around its level (DEMO.md)
-PERMANENT = 0.7  # share of quality that is the partner's own level: good partners stay good
-OWN_RHO = 0.95  # persistence of a partner's KPI-specific strengths and weaknesses
-# Calibrated with the scoring method on 10,000 partners x 8 quarters: each KPI loads 0.35 on
-# quality (the rest is the partner's own persistent strengths and weaknesses) and the typical
-# partner sits a little below target: ~9 % Platinum, ~20 % Gold, ~22 % Silver, ~47 % Registered.
-LOADING, SHIFT = 0.35, 0.1
+PERMANENT = 0.9  # share of quality that is the partner's own level: good partners stay good
+OWN_RHO = 0.99  # persistence of a partner's KPI-specific strengths and weaknesses
+# Calibrated with the scoring method on 10,000 partners x 8 quarters (seed 42): each KPI loads
+# 0.15 on quality (the rest is the partner's own, very persistent strengths and weaknesses) and
+# the typical partner sits a little below target. Tier changes come from slow drifts, not from
+# sampling noise: ~12 % of partners change tier a quarter; ~7 % Platinum, ~22 % Gold, ~24 %
+# Silver, ~45 % Registered.
+LOADING, SHIFT = 0.15, 0.1
 INACTIVE = 0.18  # resellers who sell nothing in a quarter (DEMO.md: 15-25 %)
+DORMANT_RHO = (
+    0.99  # ... mostly the same dormant resellers (and idle affiliates) quarter after quarter
+)
+COUNT_JITTER = 0.05  # log sd of a quarter's count around the partner's level
+PART_JITTER = 0.1  # successes out of a count: the persistent rate, give or take a tenth, rounded
+GROWTH_LUCK = 0.1  # share (in sd) of quarter-on-quarter growth that is this quarter's luck
+MOMENTUM_RHO = 0.99  # persistence of a partner's own growth momentum
 JOINER_SHARE = 0.04  # partners who join in the latest two quarters
 MISSING_IMPORT, MISSING_SURVEY = 0.06, 0.12  # no file that quarter / no survey replies
+MISSING_RHO = 0.97  # gaps are habits: the partner who sent no POS file last quarter often won't now
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 COPY_SQL = (
     "COPY kpis_metricvalue (partner_id, kpi_id, observed_on, value, updated_at) "
@@ -295,7 +305,7 @@ class _Cohort:
     def counts(self, median: float, sigma: float, loading: float = LOADING) -> np.ndarray:
         """Whole numbers around a persistent level: pipelines carry over, so a quarter's count
         varies less than pure chance (Poisson) would make it."""
-        jitter = np.exp(0.15 * self.rng.standard_normal(self.quality.shape))
+        jitter = np.exp(COUNT_JITTER * self.rng.standard_normal(self.quality.shape))
         return np.round(self.lognormal(median, sigma, loading) * jitter)
 
     def gap(self, ceiling: float, median_gap: float, sigma: float) -> np.ndarray:
@@ -306,18 +316,22 @@ class _Cohort:
         return np.clip(mean + sd * self.x(), low, high)
 
     def part_of(self, trials: np.ndarray, p: np.ndarray) -> np.ndarray:
-        """How many of `trials` succeed at rate p, give or take one: steadier than binomial."""
-        jitter = 0.6 * self.rng.standard_normal(self.quality.shape)
+        """How many of `trials` succeed at the partner's persistent rate p, rounded: a win rate
+        on seven deals then moves with the partner's form, not with a coin toss per deal
+        (binomial noise would swing it by +/-18 points a quarter and flip tiers)."""
+        jitter = PART_JITTER * self.rng.standard_normal(self.quality.shape)
         return np.clip(np.round(trials * p + jitter), 0, trials)
 
     def grown(self, median: float, sigma: float, growth_sd: float) -> np.ndarray:
         """Log-normal size in the first quarter, then growth of ~+2 % +/- growth_sd a quarter,
         better partners growing faster."""
         size = np.log(median) + sigma * self.driver(0.6)[:, :1]
-        # growth: half quality, half the partner's own momentum plus this quarter's luck
-        luck = 0.6 * _ar1(self.rng, self.quality.shape, RHO)
-        luck += 0.8 * self.rng.standard_normal(self.quality.shape)
-        step = 0.015 + growth_sd * (0.5 * self.quality + np.sqrt(0.75) * luck)
+        # growth: quality and the partner's own momentum (both persistent: growers keep
+        # growing), plus a little of this quarter's luck; unit variance in all
+        momentum = self.driver(0.5, MOMENTUM_RHO)
+        luck = self.rng.standard_normal(self.quality.shape)
+        step = growth_sd * (np.sqrt(1 - GROWTH_LUCK**2) * momentum + GROWTH_LUCK * luck)
+        step += 0.015
         step[:, 0] = 0.0
         return np.exp(size + np.cumsum(step, axis=1))
 
@@ -330,16 +344,16 @@ Series = tuple[str, np.ndarray, str]  # kpi code, (n, quarters) values, kind
 
 
 def _reseller(c: _Cohort) -> list[Series]:
-    active = ~c.weakest(INACTIVE, rho=0.6)  # the others sold nothing this quarter
+    active = ~c.weakest(INACTIVE, rho=DORMANT_RHO)  # the others sold nothing this quarter
     registered = c.counts(7.0, 0.55) * active
     allocated = np.round(c.lognormal(12e3, 0.5, loading=0.3), -2)
     claims_mdf = ~c.weakest(0.15)  # some never claim their MDF
     return [
-        ("revenue", c.grown(48e3, 1.7, 0.12) * active, FLOW),
+        ("revenue", c.grown(48e3, 1.4, 0.12) * active, FLOW),
         ("deals_registered", registered, COUNT),
         ("deals_won", c.part_of(registered, c.share(0.34, 0.12, 0.02, 0.9)), COUNT),
         ("certified_staff", _certifications(c), STOCK),
-        ("customer_nps", c.share(30, 28, -80, 95), NPS),
+        ("customer_nps", c.share(30, 34, -80, 95), NPS),
         ("renewal_rate", c.gap(100, 11, 0.45), MEAN),
         ("mdf_allocated", allocated, START),
         ("mdf_spent", allocated * c.share(0.72, 0.25) * claims_mdf, FLOW),
@@ -396,7 +410,7 @@ def _msp(c: _Cohort) -> list[Series]:
 
 
 def _referral(c: _Cohort) -> list[Series]:
-    active = ~c.weakest(0.6, loading=0.6, rho=0.85)  # most refer nobody in a quarter
+    active = ~c.weakest(0.6, loading=0.6, rho=DORMANT_RHO)  # most refer nobody in a quarter
     referrals = (1 + c.counts(2.5, 0.9)) * active
     qualified = c.part_of(referrals, c.share(0.45, 0.15))
     won = c.part_of(qualified, c.share(0.33, 0.12, 0.02, 0.9))
@@ -484,17 +498,27 @@ def _answers(
     rng: np.random.Generator, cal: Calendar, level: np.ndarray, kind: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Several survey answers per partner and quarter. A metric value is unique per day, so the
-    quarter is cut into as many slots as answers and each answer lands on a day of its slot."""
-    quarters = level.shape[1]
+    quarter is cut into as many slots as answers and each answer lands on a day of its slot.
+
+    Each partner surveys the same accounts every quarter: as many answers each time, and their
+    shares follow the partner's level up to rounding (stratified draws, not independent ones),
+    so a partner's NPS on 15 replies moves with its customers' mood, not by +/-20 points of
+    sampling noise a quarter, which flipped tiers."""
+    partners, quarters = level.shape
     length = _days(cal.ends) - _days(cal.starts) + 1
-    count = np.minimum(5 + rng.poisson(ANSWERS[kind], level.size), 89)  # < days in a quarter
+    panel = np.minimum(5 + rng.poisson(ANSWERS[kind], partners), 89)  # < days in a quarter
+    count = np.repeat(panel, quarters)
     cell = np.repeat(np.arange(level.size), count)
     nth = np.arange(cell.size) - np.repeat(np.cumsum(count) - count, count)
     quarter, answers = cell % quarters, count[cell]
     low = nth * length[quarter] // answers
     high = (nth + 1) * length[quarter] // answers
     day = _days(cal.starts)[quarter] + low + (rng.random(cell.size) * (high - low)).astype(int)
-    draw = rng.random(cell.size)
+    order = np.lexsort((rng.random(cell.size), cell))  # a random order within each cell
+    slot = np.empty(cell.size, dtype=np.int64)
+    slot[order] = nth
+    offset = np.repeat(rng.random(partners), quarters)  # the partner's own rounding
+    draw = (slot + offset[cell]) / answers
     if kind == CSAT:
         return cell, day, np.where(draw < level.ravel()[cell], 100.0, 0.0)
     return cell, day, _nps_answers(rng, level.ravel()[cell] / 100, draw)
@@ -516,7 +540,8 @@ def _cohort_rows(
     for code, values, kind in series:
         cell, day, value = _expand(rng, cal, values, kind)
         rate = MISSING_SURVEY if kind in (NPS, CSAT) else MISSING_IMPORT
-        missing = rng.random(values.size) < rate  # a whole partner-quarter of this KPI
+        # a whole partner-quarter of this KPI, often the same partners again
+        missing = (_ar1(rng, values.shape, MISSING_RHO) < NormalDist().inv_cdf(rate)).ravel()
         partner = cell // quarters
         keep = ~missing[cell] & (day >= joined[partner]) & np.isfinite(value)
         frame = {"partner": partner[keep], "kpi": KPI_INDEX[code], "day": day[keep]}

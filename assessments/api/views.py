@@ -24,9 +24,9 @@ from assessments.models import Period, RecomputeRun, Scorecard, ScorecardLine, T
 from assessments.services import period_close, period_reopen
 from partners.access import visible_partners
 from partners.api.views import (
+    AdminWrites,
     ApiModelViewSet,
     ApiReadOnlyViewSet,
-    AdminWrites,
     Conflict,
     NotForPartners,
 )

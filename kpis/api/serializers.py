@@ -84,7 +84,9 @@ class TierSerializer(serializers.ModelSerializer):
 
 
 class ScoringModelVersionSerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     lines = ModelLineSerializer(many=True, read_only=True)
     tiers = TierSerializer(many=True, read_only=True)
 
@@ -107,7 +109,9 @@ class ScoringModelVersionSerializer(serializers.ModelSerializer):
 
 
 class ScoringModelSerializer(serializers.ModelSerializer):
-    partner_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    partner_type = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Empty: the default model."
+    )
     versions = ScoringModelVersionSerializer(many=True, read_only=True)
 
     class Meta:

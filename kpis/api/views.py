@@ -1,0 +1,209 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assessments.tasks import recompute_after_change
+from kpis.api.serializers import (
+    BULK_MAX_ROWS,
+    BulkErrorsSerializer,
+    BulkResultSerializer,
+    BulkRowSerializer,
+    KPISerializer,
+    MetricValueSerializer,
+    ScoringModelSerializer,
+    TargetOverrideSerializer,
+)
+from kpis.filtersets import (
+    KPIFilterSet,
+    MetricValueFilterSet,
+    ScoringModelFilterSet,
+    TargetOverrideFilterSet,
+)
+from kpis.imports import API_FIELDS, COLUMNS, ImportFailed, metric_values_upsert
+from kpis.models import (
+    KPI,
+    MetricValue,
+    ModelLine,
+    ScoringModel,
+    ScoringModelVersion,
+    TargetOverride,
+)
+from kpis.services import target_override_changed
+from partners.access import visible_partners
+from partners.api.views import (
+    AdminWrites,
+    ApiModelViewSet,
+    ApiReadOnlyViewSet,
+    ApiSchema,
+    ApiViewSetMixin,
+    ManagersWrite,
+    NotForPartners,
+)
+
+ID_REGEX = r"[0-9]+"
+
+
+class KPIViewSet(ApiModelViewSet):
+    """KPIs by code. A formula KPI's formula is checked (syntax, known codes, no cycle)."""
+
+    queryset = KPI.objects.order_by("code")
+    serializer_class = KPISerializer
+    permission_classes = [AdminWrites]
+    filterset_class = KPIFilterSet
+    ordering_fields = ["code", "name", "category"]
+    lookup_field = "code"
+    lookup_value_regex = r"[a-z][a-z0-9_]*"
+
+
+class ScoringModelViewSet(ApiReadOnlyViewSet):
+    """Scoring models with every version, its lines and tiers (edit them in the admin)."""
+
+    queryset = (
+        ScoringModel.objects.select_related("partner_type")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                ScoringModelVersion.objects.select_related("published_by").prefetch_related(
+                    Prefetch("lines", ModelLine.objects.select_related("kpi")), "tiers"
+                ),
+            )
+        )
+        .order_by("code")
+    )
+    serializer_class = ScoringModelSerializer
+    permission_classes = [NotForPartners]
+    filterset_class = ScoringModelFilterSet
+    ordering_fields = ["code", "name"]
+    lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+
+class TargetOverrideViewSet(ApiModelViewSet):
+    """Thresholds agreed with one partner for one KPI and period; a change recomputes that
+    partner's scorecard. Managers and admins write."""
+
+    serializer_class = TargetOverrideSerializer
+    permission_classes = [ManagersWrite]
+    filterset_class = TargetOverrideFilterSet
+    ordering_fields = ["id", "partner__code", "kpi__code", "period__end"]
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return (
+            TargetOverride.objects.filter(partner__in=visible_partners(self.request.user))
+            .select_related("partner", "kpi", "period")
+            .order_by("id")
+        )
+
+    def changed(self, obj: TargetOverride) -> None:
+        target_override_changed(override=obj)
+
+
+class MetricValueViewSet(ApiModelViewSet):
+    """Single observations; a change recomputes the partner in the open periods covering the
+    day. Managers and admins write. For many rows use metric-values/bulk/."""
+
+    serializer_class = MetricValueSerializer
+    permission_classes = [ManagersWrite]
+    filterset_class = MetricValueFilterSet
+    ordering_fields = ["id", "observed_on", "value", "updated_at"]
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return (
+            MetricValue.objects.filter(partner__in=visible_partners(self.request.user))
+            .select_related("partner", "kpi")
+            .order_by("-observed_on", "id")
+        )
+
+    def changed(self, obj: MetricValue) -> None:
+        day = obj.observed_on
+        recompute_after_change(
+            first_day=day, last_day=day, trigger="api", partner_id=obj.partner_id
+        )
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    preview = serializers.BooleanField(default=False)
+
+
+FIELD_NAMES = dict(zip(COLUMNS, API_FIELDS, strict=True))  # the import's names -> the API's
+
+
+def _refused(errors: list[dict], count: int | None = None) -> Response:
+    body = {"errors": errors, "error_count": len(errors) if count is None else count}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _request_error(message: str, field: str = "") -> Response:
+    return _refused([{"index": None, "field": field, "message": message}])
+
+
+def _shape_refusal(rows) -> Response | None:
+    """A 400 unless the body is a list of at most BULK_MAX_ROWS objects (the service checks
+    the values)."""
+    if not isinstance(rows, list):
+        return _request_error("Send a JSON list of {partner, kpi, observed_on, value}.")
+    if len(rows) > BULK_MAX_ROWS:
+        return _request_error(
+            f"At most {BULK_MAX_ROWS} rows per request, got {len(rows)}: split the list."
+        )
+    not_objects = [i for i, row in enumerate(rows) if not isinstance(row, dict)]
+    if not_objects:
+        message = "A row is a JSON object."
+        return _refused([{"index": i, "field": "", "message": message} for i in not_objects])
+    return None
+
+
+class MetricValueBulkView(APIView):
+    """Upsert up to 10,000 metric values at once: all rows valid, or nothing is written."""
+
+    authentication_classes = ApiViewSetMixin.authentication_classes
+    permission_classes = [ManagersWrite]
+    parser_classes = ApiViewSetMixin.parser_classes
+    schema = ApiSchema()
+
+    @extend_schema(
+        operation_id="metric_values_bulk_upsert",
+        tags=["metric-values"],
+        request=BulkRowSerializer(many=True),
+        parameters=[
+            OpenApiParameter("preview", bool, description="true: check and count, write nothing.")
+        ],
+        responses={
+            200: BulkResultSerializer,
+            400: OpenApiResponse(BulkErrorsSerializer, "Every bad row; nothing was written."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        query = PreviewQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            return _request_error("Use preview=true or preview=false.", "preview")
+        try:
+            rows = request.data
+        except exceptions.ParseError as exc:
+            return _request_error(str(exc.detail))
+        refusal = _shape_refusal(rows)
+        if refusal is not None:
+            return refusal
+        preview = query.validated_data["preview"]
+        try:
+            result = metric_values_upsert(rows, preview=preview)
+        except ImportFailed as exc:
+            errors = [
+                {"index": e.line, "field": FIELD_NAMES.get(e.field, e.field), "message": e.message}
+                for e in exc.row_errors
+            ]
+            return _refused(errors, max(exc.total_errors, len(errors)))
+        body = {
+            "rows": result.rows,
+            "written": result.written,
+            "unchanged": result.unchanged,
+            "preview": preview,
+        }
+        if preview:
+            body.update(new=result.new, replaced=result.replaced)
+        return Response(body)

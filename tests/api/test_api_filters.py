@@ -1,0 +1,144 @@
+"""Filters, ordering, pagination, and the query count of the scorecard list."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.services import scorecards_recompute
+from kpis.models import MetricValue, ModelLine, ScoringModel, ScoringModelVersion, Tier
+from partners.access import MANAGERS_GROUP
+from partners.models import Partner, PartnerType, Region
+
+
+@pytest.fixture
+def portfolio(world, scored):
+    """Q3 adds INITECH (msp, apac, manager2; Gold through the default model) and UMBRELLA
+    (reseller, apac, manager2; no data) to ACME (Gold) and GLOBEX (Member)."""
+    manager2 = User.objects.create_user("manager2", password="m2-pass-123")
+    manager2.groups.add(Group.objects.get(name=MANAGERS_GROUP))
+    apac = Region.objects.create(code="apac", name="APAC")
+    msp = PartnerType.objects.create(code="msp", name="MSP")
+    default = ScoringModel.objects.create(code="default", name="Default", is_default=True)
+    version = ScoringModelVersion.objects.create(model=default, number=1, status="active")
+    ModelLine.objects.create(
+        version=version, kpi=world.revenue, weight=1, floor=0, target=100000, stretch=150000
+    )
+    Tier.objects.create(version=version, name="Gold", min_score=80)
+    Tier.objects.create(version=version, name="Member", min_score=0)
+    initech = Partner.objects.create(
+        code="INITECH", name="Initech", partner_type=msp, region=apac, manager=manager2
+    )
+    Partner.objects.create(
+        code="UMBRELLA", name="Umbrella", partner_type=world.reseller, region=apac, manager=manager2
+    )
+    MetricValue.objects.create(
+        partner=initech, kpi=world.revenue, observed_on=dt.date(2026, 8, 1), value=120000
+    )
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+
+
+def codes(client, url, **params) -> list[str]:
+    response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    return [
+        row["partner"] if "partner" in row else row["code"] for row in response.json()["results"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"period": "2026-Q2"}, ["ACME", "GLOBEX"]),
+        ({"partner_type": "msp"}, ["INITECH"]),
+        ({"region": "apac"}, ["INITECH", "UMBRELLA"]),
+        ({"tier": "Gold"}, ["ACME", "INITECH"]),
+        ({"status": "no_data"}, ["UMBRELLA"]),
+        ({"manager": "manager2"}, ["INITECH", "UMBRELLA"]),
+        ({"partner": "GLOBEX"}, ["GLOBEX"]),
+        ({"tier": "Gold", "region": "emea"}, ["ACME"]),
+        ({"period": "2099-Q1"}, []),
+    ],
+)
+def test_scorecard_filters(world, portfolio, admin_api, params, expected):
+    params = {"period": "2026-Q3", "ordering": "partner__code"} | params
+    assert codes(admin_api, "/api/v1/scorecards/", **params) == expected
+
+
+def test_scorecard_ordering_puts_missing_scores_last(world, portfolio, admin_api):
+    url = "/api/v1/scorecards/"
+    by_score = codes(admin_api, url, period="2026-Q3", ordering="-score")
+    assert by_score[-1] == "UMBRELLA"
+    assert codes(admin_api, url, period="2026-Q3", ordering="score")[-1] == "UMBRELLA"
+    ranks = admin_api.get(url, {"period": "2026-Q3", "ordering": "rank,partner__code"}).json()
+    assert [(c["partner"], c["rank"]) for c in ranks["results"]] == [
+        ("ACME", 1),
+        ("INITECH", 1),
+        ("GLOBEX", 2),
+        ("UMBRELLA", None),
+    ]
+    trend = codes(admin_api, url, period="2026-Q3", ordering="-trend")
+    assert trend[:2] == ["ACME", "GLOBEX"]  # up, then down; no trend last
+    assert codes(admin_api, url, period="2026-Q3", ordering="-percentile")[-1] == "UMBRELLA"
+
+
+def test_bad_filter_values_are_400(world, admin_api):
+    assert admin_api.get("/api/v1/scorecards/", {"status": "great"}).status_code == 400
+    assert admin_api.get("/api/v1/metric-values/", {"observed_after": "soon"}).status_code == 400
+    assert admin_api.get("/api/v1/periods/", {"granularity": "week"}).status_code == 400
+    assert admin_api.get("/api/v1/partners/", {"page": 99}).status_code == 404
+
+
+def test_partner_filters(world, portfolio, admin_api):
+    url = "/api/v1/partners/"
+    assert codes(admin_api, url, partner_type="msp") == ["INITECH"]
+    assert codes(admin_api, url, region="apac") == ["INITECH", "UMBRELLA"]
+    assert codes(admin_api, url, manager="manager2") == ["INITECH", "UMBRELLA"]
+    assert codes(admin_api, url, q="glob") == ["GLOBEX"]
+
+
+def test_other_list_filters(world, portfolio, admin_api):
+    values = admin_api.get("/api/v1/metric-values/", {"period": "2026-Q2", "kpi": "revenue"})
+    assert {(v["partner"], v["observed_on"]) for v in values.json()["results"]} == {
+        ("ACME", "2026-05-15"),
+        ("GLOBEX", "2026-05-15"),
+    }
+    ups = admin_api.get("/api/v1/tier-changes/", {"period": "2026-Q3", "direction": "up"})
+    assert [c["partner"] for c in ups.json()["results"]] == ["ACME"]
+    runs = admin_api.get("/api/v1/recompute-runs/", {"period": "2026-Q2", "status": "succeeded"})
+    assert runs.json()["count"] == 1
+    overrides = admin_api.get("/api/v1/target-overrides/", {"partner": "ACME", "kpi": "nps"})
+    assert overrides.json()["count"] == 1
+    assert codes(admin_api, "/api/v1/periods/", status="open") == ["2026-Q3", "2026-Q2"]
+    assert codes(admin_api, "/api/v1/scoring-models/", is_default="true") == ["default"]
+
+
+def test_page_size_is_a_parameter_capped_at_1000(world, admin_api):
+    day = dt.date(2020, 1, 1)
+    MetricValue.objects.bulk_create(
+        MetricValue(
+            partner=world.acme, kpi=world.revenue, observed_on=day + dt.timedelta(i), value=i
+        )
+        for i in range(1001)
+    )
+    small = admin_api.get("/api/v1/metric-values/", {"page_size": 2}).json()
+    assert len(small["results"]) == 2 and small["next"]
+    assert len(admin_api.get("/api/v1/metric-values/").json()["results"]) == 100
+    capped = admin_api.get("/api/v1/metric-values/", {"page_size": 5000}).json()
+    assert len(capped["results"]) == 1000 and capped["count"] == 1001
+
+
+def test_scorecard_lines_are_read_in_one_query_whatever_the_page_size(world, portfolio, admin_api):
+    def queries(page_size: int) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_api.get(
+                "/api/v1/scorecards/", {"period": "2026-Q3", "page_size": page_size}
+            )
+        assert len(response.json()["results"]) == page_size
+        return [q["sql"] for q in captured.captured_queries]
+
+    one, four = queries(1), queries(4)
+    assert len(one) == len(four)
+    assert sum("assessments_scorecardline" in sql for sql in four) == 1
