@@ -55,8 +55,9 @@ def build(rows: int, partners: int, kpis: int, seed: int, folder: Path) -> tuple
 
     rng = np.random.default_rng(seed)
     ptype = PartnerType.objects.create(code="reseller", name="Reseller")
-    Partner.objects.bulk_create(Partner(code=f"P{i:06d}", name=f"Partner {i}",
-                                        partner_type=ptype) for i in range(partners))
+    Partner.objects.bulk_create(
+        Partner(code=f"P{i:06d}", name=f"Partner {i}", partner_type=ptype) for i in range(partners)
+    )
     KPI.objects.bulk_create(KPI(code=f"k{i:02d}", name=f"KPI {i}") for i in range(kpis))
     partner_ids = dict(Partner.objects.values_list("code", "id"))
     kpi_ids = dict(KPI.objects.values_list("code", "id"))
@@ -65,21 +66,26 @@ def build(rows: int, partners: int, kpis: int, seed: int, folder: Path) -> tuple
     cells = rng.choice(partners * kpis * days, size=rows, replace=False)
     partner_idx, rest = np.divmod(cells, kpis * days)
     kpi_idx, day_idx = np.divmod(rest, days)
-    frame = pd.DataFrame({
-        "partner_code": np.char.add("P", np.char.zfill(partner_idx.astype(str), 6)),
-        "kpi_code": np.char.add("k", np.char.zfill(kpi_idx.astype(str), 2)),
-        "observed_on": (pd.Timestamp("2026-01-01") + pd.to_timedelta(day_idx * 7, unit="D"))
-        .strftime("%Y-%m-%d"),
-        "value": rng.lognormal(8, 1.5, rows).round(2),
-    })
+    frame = pd.DataFrame(
+        {
+            "partner_code": np.char.add("P", np.char.zfill(partner_idx.astype(str), 6)),
+            "kpi_code": np.char.add("k", np.char.zfill(kpi_idx.astype(str), 2)),
+            "observed_on": (
+                pd.Timestamp("2026-01-01") + pd.to_timedelta(day_idx * 7, unit="D")
+            ).strftime("%Y-%m-%d"),
+            "value": rng.lognormal(8, 1.5, rows).round(2),
+        }
+    )
     source = folder / "metric_values.csv"
     frame.to_csv(source, index=False)
     resolved = folder / "resolved.csv"
-    frame.assign(partner_id=frame["partner_code"].map(partner_ids),
-                 kpi_id=frame["kpi_code"].map(kpi_ids),
-                 updated_at="2026-11-25T00:00:00Z")[
-        ["partner_id", "kpi_id", "observed_on", "value", "updated_at"]
-    ].to_csv(resolved, index=False, header=False)
+    frame.assign(
+        partner_id=frame["partner_code"].map(partner_ids),
+        kpi_id=frame["kpi_code"].map(kpi_ids),
+        updated_at="2026-11-25T00:00:00Z",
+    )[["partner_id", "kpi_id", "observed_on", "value", "updated_at"]].to_csv(
+        resolved, index=False, header=False
+    )
     return source, resolved
 
 
@@ -93,7 +99,9 @@ def baseline_seconds(resolved: Path) -> float:
     with transaction.atomic(), connection.cursor() as cursor, resolved.open() as fh:
         cursor.cursor.copy_expert(
             "COPY scratch_metricvalue (partner_id, kpi_id, observed_on, value, updated_at) "
-            "FROM STDIN WITH (FORMAT csv)", fh)
+            "FROM STDIN WITH (FORMAT csv)",
+            fh,
+        )
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE scratch_metricvalue")
@@ -141,8 +149,11 @@ def main() -> None:
             ratios.append(mine / copy)
             ours.append(mine)
             copies.append(copy)
-            print(f"run {attempt + 1}: import {mine:.2f} s, bare COPY {copy:.2f} s -> "
-                  f"ratio {ratios[-1]:.2f}", flush=True)
+            print(
+                f"run {attempt + 1}: import {mine:.2f} s, bare COPY {copy:.2f} s -> "
+                f"ratio {ratios[-1]:.2f}",
+                flush=True,
+            )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rows={args.rows} repeat={args.repeat}")
     print(f"import_seconds={statistics.median(ours):.2f}")
