@@ -289,9 +289,11 @@ def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
                                          ELSE 100.0::float8 END AS percentile
                 FROM (
                     SELECT id,
-                        rank() OVER (PARTITION BY partner_type_id ORDER BY score DESC) AS rank,
+                        rank() OVER (PARTITION BY partner_type_id
+                                     ORDER BY round(score::numeric, 9) DESC) AS rank,
                         count(*) OVER (PARTITION BY partner_type_id) AS n,
-                        rank() OVER (PARTITION BY partner_type_id ORDER BY score ASC) - 1 AS lower
+                        rank() OVER (PARTITION BY partner_type_id
+                                     ORDER BY round(score::numeric, 9) ASC) - 1 AS lower
                     FROM {CARD_TABLE}
                     WHERE period_id = %s AND status = 'ok' AND partner_type_id = ANY(%s)
                 ) AS ranked

@@ -21,6 +21,16 @@ import pandas as pd
 
 from kpis import formula as formula_lang
 
+# Scores are stored unrounded, but compared (status, tier, rank) at 9 decimals: two partners
+# whose scores are mathematically equal must not be told apart by float rounding
+# (e.g. (w1 * 100 + w2 * 100) / (w1 + w2) can come out as 99.99999999999999).
+COMPARE_DECIMALS = 9
+
+
+def comparable(score: pd.Series) -> pd.Series:
+    return score.round(COMPARE_DECIMALS)
+
+
 AGGREGATIONS = ("sum", "mean", "last", "min", "max", "count", "nps")
 LINE_COLUMNS = [
     "partner_id",
@@ -169,6 +179,7 @@ def kpi_score(
 
 
 def line_status(score: pd.Series, amber_from: pd.Series) -> pd.Series:
+    score = comparable(score)
     status = np.select(
         [score.isna(), score >= 100.0, score >= amber_from], ["grey", "green", "amber"], "red"
     )
@@ -244,7 +255,10 @@ def score_cards(
         cards["score"] = np.where(cards["n_has"] > 0, cards["ws"] / denominator, np.nan)
         cards["coverage"] = (cards["w_has"] / cards["w_all"]).fillna(0.0)
     cards["status"] = np.select(
-        [cards["score"].isna(), cards["coverage"] < version["min_coverage"].to_numpy()],
+        [
+            cards["score"].isna(),
+            cards["coverage"].round(COMPARE_DECIMALS) < version["min_coverage"].to_numpy(),
+        ],
         ["no_data", "insufficient_data"],
         "ok",
     )
@@ -258,7 +272,7 @@ def _assign_tiers(cards: pd.DataFrame, tiers: pd.DataFrame) -> pd.DataFrame:
     """The tier with the highest min_score <= score, for `ok` scorecards only."""
     ok = cards.loc[cards["status"] == "ok", ["partner_id", "version_id", "score"]]
     pairs = ok.merge(tiers, on="version_id")
-    pairs = pairs[pairs["min_score"] <= pairs["score"]]
+    pairs = pairs[pairs["min_score"] <= comparable(pairs["score"])]
     best = pairs.sort_values("min_score").drop_duplicates("partner_id", keep="last")
     best = best.set_index("partner_id")
     tier = cards["partner_id"].map(best["name"]).astype(object)
@@ -270,7 +284,11 @@ def _assign_tiers(cards: pd.DataFrame, tiers: pd.DataFrame) -> pd.DataFrame:
 def _rank_peers(cards: pd.DataFrame) -> pd.DataFrame:
     """Peers: `ok` scorecards of the same partner type. Ties share the best rank."""
     ok = cards["status"] == "ok"
-    peers = cards.loc[ok].groupby("partner_type_id")["score"]
+    peers = (
+        cards.loc[ok]
+        .assign(compared=comparable(cards.loc[ok, "score"]))
+        .groupby("partner_type_id")["compared"]
+    )
     n = peers.transform("size")
     lower = peers.rank(method="min", ascending=True) - 1
     cards["rank"] = peers.rank(method="min", ascending=False)

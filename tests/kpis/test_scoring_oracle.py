@@ -91,6 +91,7 @@ def ref_kpi_score(v, f, t, s, lower):
 
 
 def ref_line_status(score, amber_from):
+    score = None if score is None else round(score, 9)  # compared at 9 decimals (README)
     if score is None:
         return "grey"
     if score >= 100:
@@ -145,12 +146,12 @@ def reference(case):
         else:
             denominator = covered if version["policy"] == "renormalize" else big_w
             score = weighted / denominator
-            if coverage < version["min_coverage"]:
+            if round(coverage, 9) < version["min_coverage"]:
                 status = "insufficient_data"
             else:
                 status = "ok"
                 for name, min_score in version["tiers"]:
-                    if min_score <= score and (tier_min is None or min_score > tier_min):
+                    if min_score <= round(score, 9) and (tier_min is None or min_score > tier_min):
                         tier, tier_min = name, min_score
         cards[partner] = {
             "partner_type_id": ptype,
@@ -496,7 +497,9 @@ def assert_module_matches_reference(case) -> None:
             check(f"card {partner}", field, row[field], want[field], numeric=False)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(cases())
 def test_module_matches_plain_python_reference(case):
     assert_module_matches_reference(case)
