@@ -290,10 +290,10 @@ def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
                 FROM (
                     SELECT id,
                         rank() OVER (PARTITION BY partner_type_id
-                                     ORDER BY round(score::numeric, 9) DESC) AS rank,
+                                     ORDER BY round(score * 1e9) DESC) AS rank,
                         count(*) OVER (PARTITION BY partner_type_id) AS n,
                         rank() OVER (PARTITION BY partner_type_id
-                                     ORDER BY round(score::numeric, 9) ASC) - 1 AS lower
+                                     ORDER BY round(score * 1e9) ASC) - 1 AS lower
                     FROM {CARD_TABLE}
                     WHERE period_id = %s AND status = 'ok' AND partner_type_id = ANY(%s)
                 ) AS ranked
