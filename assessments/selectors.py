@@ -140,12 +140,12 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
         )
     else:
         previous_values = values.iloc[0:0]
-    previous_cards = _frame(
-        Scorecard.objects.filter(period=previous) if previous else Scorecard.objects.none(),
-        ["partner_id", "score", "tier", "tier_min_score"],
+    previous_scorecards = (
+        Scorecard.objects.filter(period=previous) if previous else (Scorecard.objects.none())
     )
     if partner_ids is not None:
-        previous_cards = previous_cards[previous_cards["partner_id"].isin(partner_ids)]
+        previous_scorecards = previous_scorecards.filter(partner_id__in=partner_ids)
+    previous_cards = _frame(previous_scorecards, ["partner_id", "score", "tier", "tier_min_score"])
     return RecomputeInputs(
         period=period,
         kpis=kpis,

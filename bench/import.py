@@ -15,34 +15,15 @@ and prints figures; the last line is `import_vs_copy_ratio=<b/a>` (median over -
 
 import argparse
 import io
-import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerscore.settings")
+from common import fresh_database  # bench/common.py also puts the project on sys.path
+
 BENCH_DB = "partnerscore_bench_import"
-
-
-def fresh_database() -> None:
-    import psycopg2
-
-    from partnerscore import embedded
-
-    url = os.environ.get("DATABASE_URL") or embedded.postgres_url()
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-    conn.close()
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
 
 
 def build(rows: int, partners: int, kpis: int, seed: int, folder: Path) -> tuple[Path, Path]:
@@ -130,7 +111,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
-    fresh_database()
+    fresh_database(BENCH_DB)
     import django
 
     django.setup()

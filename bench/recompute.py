@@ -12,34 +12,13 @@ and prints figures; the last line is `recompute_vs_copy_ratio=<b/a>` (medians ov
 
 import argparse
 import io
-import os
 import resource
 import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerscore.settings")
+from common import fresh_database  # bench/common.py also puts the project on sys.path
+
 BENCH_DB = "partnerscore_bench"
-
-
-def fresh_database() -> None:
-    """Point DATABASE_URL at a new empty database on the same server."""
-    import psycopg2
-
-    from partnerscore import embedded
-
-    url = os.environ.get("DATABASE_URL") or embedded.postgres_url()
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-    conn.close()
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
 
 
 def build_world(partners: int, kpis: int, periods: int, seed: int) -> list:
@@ -166,7 +145,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    fresh_database()
+    fresh_database(BENCH_DB)
     import django
 
     django.setup()
