@@ -4,12 +4,11 @@ are converted to CSV first."""
 
 import csv
 import io
-import warnings
 
 import numpy as np
 import pandas as pd
 
-from kpis.imports import CHUNK_ROWS, COLUMNS, RowError, _line_numbers, _skipped_lines
+from kpis.imports import COLUMNS, RowError, read_csv_chunks
 from kpis.models import ImportProfile
 from partners.models import Partner
 
@@ -50,54 +49,16 @@ def required_columns(profile: ImportProfile) -> list[str]:
 
 def profile_chunks(stream, profile: ImportProfile, errors: list[RowError]):
     """Yield (frame of our COLUMNS as text, source line numbers) chunk by chunk."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     names = _partner_names() if profile.partner_match == "name" else None
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            reader = pd.read_csv(
-                text,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                on_bad_lines="warn",
-                chunksize=CHUNK_ROWS,
-                sep=profile.delimiter,
-            )
-            next_line, first = 2, True
-            for chunk in reader:
-                if first:
-                    missing = [c for c in required_columns(profile) if c not in chunk.columns]
-                    if missing:
-                        found = ", ".join(map(repr, chunk.columns))
-                        errors.append(
-                            RowError(
-                                1,
-                                "",
-                                "missing column "
-                                + ", ".join(map(repr, missing))
-                                + f" (found {found})",
-                            )
-                        )
-                        return
-                    first = False
-                lines = _line_numbers(next_line, len(chunk), _skipped_lines(caught, errors))
-                next_line = int(lines[-1]) + 1 if len(lines) else next_line
-                yield _canonical(chunk, lines, profile, names)
-            _skipped_lines(caught, errors)
-    except pd.errors.EmptyDataError:
-        errors.append(RowError(1, "", "the file is empty"))
-    except UnicodeDecodeError as exc:
-        errors.append(
-            RowError(
-                None,
-                "",
-                f"the file is not UTF-8 text ({exc.reason} at byte "
-                f"{exc.start}); save it as CSV UTF-8",
-            )
-        )
-    except pd.errors.ParserError as exc:
-        errors.append(RowError(None, "", f"the file is not valid CSV: {exc}"))
+    chunks = read_csv_chunks(
+        stream,
+        errors,
+        required=required_columns(profile),
+        sep=profile.delimiter,
+        strip_spaces=False,
+    )
+    for chunk, lines in chunks:
+        yield _canonical(chunk, lines, profile, names)
 
 
 def _partner_names() -> dict[str, str]:

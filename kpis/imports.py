@@ -97,7 +97,8 @@ def metric_values_import(
     A profile (kpis.models.ImportProfile) reads someone else's export (kpis/import_sources)."""
     errors: list[RowError] = []
     if profile is None:
-        chunks, combine, date_hint = _read_chunks(stream, errors), "error", "YYYY-MM-DD"
+        chunks = ((chunk[list(COLUMNS)], lines) for chunk, lines in read_csv_chunks(stream, errors))
+        combine, date_hint = "error", "YYYY-MM-DD"
     else:
         from kpis.import_sources import profile_chunks  # it builds on this module
 
@@ -216,15 +217,18 @@ def _preview(result: ImportResult) -> None:
     result.unchanged = result.rows - result.written
 
 
-def _read_chunks(stream, errors: list[RowError]):
-    """Yield (chunk of str columns, file line numbers). Structural problems (missing columns,
-    wrong field counts, bad encoding) are appended to `errors`."""
+def read_csv_chunks(
+    stream, errors: list[RowError], *, required=COLUMNS, sep: str = ",", strip_spaces=True
+):
+    """Yield (chunk of text columns, file line numbers) from a CSV stream, in bounded memory.
+    Structural problems (missing columns, wrong field counts, bad encoding) are appended to
+    `errors`. Also used by import profiles (kpis/import_sources.py)."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        yield from _parse(text, errors)
+        yield from _parse(text, errors, required, sep, strip_spaces)
     except pd.errors.EmptyDataError:
         errors.append(
-            RowError(1, "", "the file is empty (expected a header: " + ",".join(COLUMNS) + ")")
+            RowError(1, "", "the file is empty (expected a header: " + ",".join(required) + ")")
         )
     except UnicodeDecodeError as exc:
         errors.append(
@@ -239,7 +243,7 @@ def _read_chunks(stream, errors: list[RowError]):
         errors.append(RowError(None, "", f"the file is not valid CSV: {exc}"))
 
 
-def _parse(text, errors: list[RowError]):
+def _parse(text, errors: list[RowError], required, sep: str, strip_spaces: bool):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         reader = pd.read_csv(
@@ -249,13 +253,14 @@ def _parse(text, errors: list[RowError]):
             skip_blank_lines=False,
             on_bad_lines="warn",
             chunksize=CHUNK_ROWS,
-            skipinitialspace=True,
+            sep=sep,
+            skipinitialspace=strip_spaces,
         )
         next_line = 2
         first = True
         for chunk in reader:
             if first:
-                missing = [c for c in COLUMNS if c not in chunk.columns]
+                missing = [c for c in required if c not in chunk.columns]
                 if missing:
                     names = ", ".join(repr(c) for c in missing)
                     found = ", ".join(map(repr, chunk.columns))
@@ -265,7 +270,7 @@ def _parse(text, errors: list[RowError]):
             skipped = _skipped_lines(caught, errors)
             lines = _line_numbers(next_line, len(chunk), skipped)
             next_line = int(lines[-1]) + 1 if len(lines) else next_line
-            yield chunk[list(COLUMNS)], lines
+            yield chunk, lines
         _skipped_lines(caught, errors)
 
 
