@@ -277,40 +277,43 @@ def scorecard_detail(*, partner, period: Period) -> dict:
     return {"card": card, "lines": lines, "history": history}
 
 
-PORTFOLIO_EXPORT_HEADER = [
-    "partner_code",
-    "partner_name",
-    "partner_type",
-    "region",
-    "manager",
-    "period",
-    "score",
-    "tier",
-    "status",
-    "coverage",
-    "rank",
-    "peer_count",
-    "percentile",
-    "trend",
-    "previous_tier",
-]
-SCORECARD_EXPORT_HEADER = [
-    "partner_code",
-    "period",
-    "kpi_code",
-    "kpi_name",
-    "unit",
-    "direction",
-    "value",
-    "n_values",
-    "floor",
-    "target",
-    "stretch",
-    "weight",
-    "score",
-    "status",
-    "agreed_target",
-]
+# column in the CSV -> field it comes from (one list, so the header and rows cannot drift)
+PORTFOLIO_EXPORT = {
+    "partner_code": "partner__code",
+    "partner_name": "partner__name",
+    "partner_type": "partner_type__code",
+    "region": "partner__region__code",
+    "manager": "partner__manager__username",
+    "period": "period__code",
+    "score": "score",
+    "tier": "tier",
+    "status": "status",
+    "coverage": "coverage",
+    "rank": "rank",
+    "peer_count": "peer_count",
+    "percentile": "percentile",
+    "trend": "trend",
+    "previous_tier": "previous_tier",
+}
+SCORECARD_EXPORT = {
+    "partner_code": "partner__code",
+    "period": "period__code",
+    "kpi_code": "kpi__code",
+    "kpi_name": "kpi__name",
+    "unit": "kpi__unit",
+    "direction": "kpi__direction",
+    "value": "value",
+    "n_values": "n_values",
+    "floor": "floor",
+    "target": "target",
+    "stretch": "stretch",
+    "weight": "weight",
+    "score": "score",
+    "status": "status",
+    "agreed_target": "overridden",
+}
+PORTFOLIO_EXPORT_HEADER = list(PORTFOLIO_EXPORT)
+SCORECARD_EXPORT_HEADER = list(SCORECARD_EXPORT)
 
 
 def portfolio_export_rows(*, period: Period, partners):
@@ -318,23 +321,7 @@ def portfolio_export_rows(*, period: Period, partners):
     return (
         Scorecard.objects.filter(period=period, partner__in=partners)
         .order_by("partner__code")
-        .values_list(
-            "partner__code",
-            "partner__name",
-            "partner_type__code",
-            "partner__region__code",
-            "partner__manager__username",
-            "period__code",
-            "score",
-            "tier",
-            "status",
-            "coverage",
-            "rank",
-            "peer_count",
-            "percentile",
-            "trend",
-            "previous_tier",
-        )
+        .values_list(*PORTFOLIO_EXPORT.values())
         .iterator(chunk_size=2000)
     )
 
@@ -343,21 +330,5 @@ def scorecard_export_rows(*, partner, period: Period):
     return (
         ScorecardLine.objects.filter(period_id=period.pk, partner_id=partner.pk)
         .order_by("-weight", "kpi__code")
-        .values_list(
-            "partner__code",
-            "period__code",
-            "kpi__code",
-            "kpi__name",
-            "kpi__unit",
-            "kpi__direction",
-            "value",
-            "n_values",
-            "floor",
-            "target",
-            "stretch",
-            "weight",
-            "score",
-            "status",
-            "overridden",
-        )
+        .values_list(*SCORECARD_EXPORT.values())
     )
