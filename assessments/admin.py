@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
+from django.db import transaction
 
-from assessments.models import Period, RecomputeRun, Scorecard, TierChange
+from assessments.models import RecomputeRun, Scorecard, TierChange
 from assessments.services import period_close, period_reopen
-from assessments.tasks import enqueue_recompute
+from kpis.models import Period, PeriodStatus
+from kpis.recompute import request_recompute
 
 
 @admin.register(Period)
@@ -15,20 +17,21 @@ class PeriodAdmin(admin.ModelAdmin):
 
     @admin.action(description="Close the selected periods (freeze their scorecards)")
     def close(self, request, queryset):
-        for period in queryset.filter(status="open"):
+        for period in queryset.filter(status=PeriodStatus.OPEN):
             period_close(period=period)
             messages.info(request, f"{period.code} is closed; its scorecards are frozen.")
 
     @admin.action(description="Reopen the selected closed periods (they will be recomputed)")
     def reopen(self, request, queryset):
-        for period in queryset.filter(status="closed"):
+        for period in queryset.filter(status=PeriodStatus.CLOSED):
             period_reopen(period=period)
             messages.warning(request, f"{period.code} is open again and will be recomputed.")
 
     @admin.action(description="Recompute scorecards of the selected open periods")
     def recompute(self, request, queryset):
-        ids = list(queryset.filter(status="open").values_list("pk", flat=True))
-        enqueue_recompute(period_ids=ids, trigger=f"admin:{request.user.username}")
+        ids = list(queryset.filter(status=PeriodStatus.OPEN).values_list("pk", flat=True))
+        with transaction.atomic():
+            request_recompute(period_ids=ids, reason=f"admin:{request.user.username}")
         messages.info(request, f"Recompute enqueued for {len(ids)} open period(s).")
 
 

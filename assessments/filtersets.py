@@ -2,16 +2,8 @@
 
 import django_filters as filters
 
-from assessments.models import (
-    Granularity,
-    Period,
-    PeriodStatus,
-    RecomputeRun,
-    RunStatus,
-    Scorecard,
-    ScorecardStatus,
-    TierChange,
-)
+from assessments.models import RecomputeRun, RunStatus, Scorecard, ScorecardStatus, TierChange
+from kpis.models import Granularity, Period, PeriodStatus
 
 
 class PeriodFilterSet(filters.FilterSet):

@@ -1,54 +1,6 @@
 from django.db import models
-from django.db.models import F, Q
 
-
-class Granularity(models.TextChoices):
-    MONTH = "month", "Month"
-    QUARTER = "quarter", "Quarter"
-
-
-class PeriodStatus(models.TextChoices):
-    OPEN = "open", "Open (recomputed)"
-    CLOSED = "closed", "Closed (frozen)"
-
-
-class Period(models.Model):
-    code = models.CharField(max_length=20, unique=True, help_text="e.g. 2026-Q3 or 2026-07")
-    start = models.DateField()
-    end = models.DateField(help_text="Inclusive.")
-    granularity = models.CharField(max_length=7, choices=Granularity, default=Granularity.QUARTER)
-    status = models.CharField(max_length=6, choices=PeriodStatus, default=PeriodStatus.OPEN)
-    closed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-end"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(start__lte=F("end")),
-                name="period_start_before_end",
-                violation_error_message="A period's start must be on or before its end.",
-            ),
-            models.UniqueConstraint(
-                fields=["granularity", "start"],
-                name="unique_period_start",
-                violation_error_message="A period of this granularity already starts that day.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.code
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == PeriodStatus.OPEN
-
-    def previous(self) -> "Period | None":
-        """SCORING.md: same granularity, latest end before this start."""
-        return (
-            Period.objects.filter(granularity=self.granularity, end__lt=self.start)
-            .order_by("-end")
-            .first()
-        )
+from kpis.models import Period
 
 
 class ScorecardStatus(models.TextChoices):

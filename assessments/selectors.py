@@ -6,10 +6,18 @@ import pandas as pd
 from django.db.models import Count, Q
 from django.db.models import F as models_F
 
-from assessments.models import Period, Scorecard, ScorecardLine, TierChange
-from assessments.pg import copy_out
-from kpis.models import KPI, ModelLine, ScoringModelVersion, TargetOverride, Tier, VersionStatus
+from assessments.models import Scorecard, ScorecardLine, TierChange
+from kpis.models import (
+    KPI,
+    ModelLine,
+    Period,
+    ScoringModelVersion,
+    TargetOverride,
+    Tier,
+    VersionStatus,
+)
 from partners.models import Partner
+from partnerscore.pgcopy import copy_out
 
 VALUE_DTYPES = {"partner_id": "int64", "kpi_id": "int64", "value": "float64"}
 

@@ -10,17 +10,12 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assessments.models import (
-    Period,
-    PeriodStatus,
-    RecomputeRun,
-    RunStatus,
-    Scorecard,
-    TierChange,
-)
-from assessments.pg import copy_in, copy_in_binary, copy_out
+from assessments.models import RecomputeRun, RunStatus, Scorecard, TierChange
 from assessments.selectors import RecomputeInputs, recompute_inputs
 from kpis import scoring
+from kpis.models import Period, PeriodStatus, RecomputeMark
+from kpis.recompute import request_recompute
+from partnerscore.pgcopy import copy_in, copy_in_binary, copy_out
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +118,7 @@ def _recorded_run(*, period_id: int, partner_id: int | None, trigger: str) -> Re
         )
         try:
             with transaction.atomic():
+                marks = _marks_read(period_id, partner_id)
                 partner_ids = None if partner_id is None else [partner_id]
                 inputs = recompute_inputs(period=period, partner_ids=partner_ids)
                 lines, cards = score_period(inputs)
@@ -130,6 +126,7 @@ def _recorded_run(*, period_id: int, partner_id: int | None, trigger: str) -> Re
                     changed = _write_period(period, lines, cards, computed_at=now)
                 else:
                     changed = _write_partner(period, partner_id, lines, cards, computed_at=now)
+                _marks_clear(marks)
         except Exception as exc:
             logger.exception("recompute of period %s failed", period.code)
             RecomputeRun.objects.filter(pk=run.pk).update(
@@ -149,20 +146,48 @@ def _recorded_run(*, period_id: int, partner_id: int | None, trigger: str) -> Re
 
 def _ripple_to_next_period(period: Period, partner_id: int | None) -> None:
     """The next period's trend and tier changes read this one: recompute it when it is open."""
-    from assessments.tasks import enqueue_partner_recompute, enqueue_recompute
-
     following = (
-        Period.objects.filter(granularity=period.granularity, start__gt=period.end, status="open")
+        Period.objects.filter(
+            granularity=period.granularity, start__gt=period.end, status=PeriodStatus.OPEN
+        )
         .order_by("start")
         .first()
     )
     if following is None or following.previous() != period:
         return
-    trigger = f"ripple from {period.code}"
-    if partner_id is None:
-        enqueue_recompute(period_ids=[following.pk], trigger=trigger)
-    else:
-        enqueue_partner_recompute(period_id=following.pk, partner_id=partner_id, trigger=trigger)
+    with transaction.atomic():
+        request_recompute(
+            period_ids=[following.pk], partner_id=partner_id, reason=f"ripple from {period.code}"
+        )
+
+
+_MARKS = RecomputeMark._meta.db_table
+
+
+def _marks_read(period_id: int, partner_id: int | None) -> list[tuple[int, int]]:
+    """The marks this run covers, read before its inputs: a full run covers every mark of the
+    period, a partner run its partner's."""
+    sql = f"SELECT id, seq FROM {_MARKS} WHERE period_id = %s"
+    params: list = [period_id]
+    if partner_id is not None:
+        sql += " AND partner_id = %s"
+        params.append(partner_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _marks_clear(marks: list[tuple[int, int]]) -> None:
+    """Delete the marks this run covered, unless a change bumped them since (seq moved)."""
+    if not marks:
+        return
+    ids, seqs = zip(*marks, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_MARKS} AS m USING unnest(%s::bigint[], %s::bigint[]) AS r(id, seq)"
+            " WHERE m.id = r.id AND m.seq = r.seq",
+            [list(ids), list(seqs)],
+        )
 
 
 def _write_period(period: Period, lines: pd.DataFrame, cards: pd.DataFrame, *, computed_at) -> bool:
@@ -318,9 +343,7 @@ def period_close(*, period: Period) -> Period:
 @transaction.atomic
 def period_reopen(*, period: Period) -> Period:
     """The explicit way back: an open period is recomputed (now, then on schedule)."""
-    from assessments.tasks import enqueue_recompute
-
     Period.objects.filter(pk=period.pk).update(status=PeriodStatus.OPEN, closed_at=None)
-    enqueue_recompute(period_ids=[period.pk], trigger="period reopened")
+    request_recompute(period_ids=[period.pk], reason="period reopened")
     period.refresh_from_db()
     return period

@@ -1,111 +1,124 @@
-"""Celery entry points (ids in, one service call, idempotent) and how to enqueue them.
+"""Celery entry points (ids in, one service call, idempotent) and how they are enqueued.
 
-Enqueueing happens after commit and is de-duplicated in Redis: a burst of changes to one
-period (an import, then an override, then a publish...) yields one pending recompute. The task
-clears its pending mark before it reads anything, so a change that lands during a run enqueues
-the next run instead of being lost."""
+Inputs changed in kpis are marked in PostgreSQL (`kpis.recompute.request_recompute`); the
+receiver below enqueues a task after commit, de-duplicated with Django's cache (a burst of
+changes to one period gives one run). The task drops its de-duplication key before it reads
+anything, so a change landing during a run enqueues the next run. The sweep recomputes every
+mark that is still there, so a lost message delays a recompute by one sweep at most."""
 
+import datetime as dt
 import logging
-from functools import cache
 
-import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.core.cache import cache
+from django.db import OperationalError
+from django.utils import timezone
 
-from assessments.models import Period, PeriodStatus
 from assessments.services import scorecard_recompute_partner, scorecards_recompute
+from kpis.models import Period, PeriodStatus, RecomputeMark
 
 logger = logging.getLogger(__name__)
-PENDING_KEY = "partnerscore:recompute:pending:{scope}"
-PENDING_TTL = 600  # seconds; a lost message frees its mark after this
+PENDING_KEY = "recompute:pending:{scope}"
 DEBOUNCE_SECONDS = 2.0  # gather a burst of changes into one run
 
 
-@cache
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-def _claim(scope: str) -> bool:
-    return bool(_redis().set(PENDING_KEY.format(scope=scope), 1, nx=True, ex=PENDING_TTL))
-
-
-def _release(scope: str) -> None:
-    _redis().delete(PENDING_KEY.format(scope=scope))
+def _pending_ttl() -> int:
+    """A queued task's de-duplication key outlives it by no more than one sweep."""
+    return settings.RECOMPUTE_SWEEP_SECONDS
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def recompute_period(period_id: int, trigger: str = "manual") -> dict:
-    _release(f"period:{period_id}")
+    cache.delete(PENDING_KEY.format(scope=f"period:{period_id}"))
     run = scorecards_recompute(period_id=period_id, trigger=trigger)
     return {"run": run.pk, "status": run.status, "scorecards": run.scorecards}
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def recompute_partner(period_id: int, partner_id: int, trigger: str = "manual") -> dict:
-    _release(f"partner:{period_id}:{partner_id}")
+    cache.delete(PENDING_KEY.format(scope=f"partner:{period_id}:{partner_id}"))
     run = scorecard_recompute_partner(period_id=period_id, partner_id=partner_id, trigger=trigger)
     return {"run": run.pk, "status": run.status}
 
 
 @shared_task
-def recompute_open_periods(trigger: str = "schedule") -> list[int]:
-    """The beat entry: one task per open period, so several workers share the work."""
-    ids = list(
-        Period.objects.filter(status=PeriodStatus.OPEN)
-        .order_by("start")
-        .values_list("pk", flat=True)
+def recompute_open_periods(trigger: str = "schedule") -> list[str]:
+    """The periodic full recompute: one task per open period, so workers share the work."""
+    periods = list(
+        Period.objects.filter(status=PeriodStatus.OPEN).order_by("start").values_list("pk", "code")
     )
-    for period_id in ids:
+    for period_id, _ in periods:
         recompute_period.delay(period_id, trigger)
-    return ids
+    return [code for _, code in periods]
 
 
-def _send_period(period_id: int, trigger: str) -> None:
-    if _claim(f"period:{period_id}"):
-        recompute_period.apply_async((period_id, trigger), countdown=DEBOUNCE_SECONDS)
-    else:
-        logger.info("recompute of period %s already pending; %s joins it", period_id, trigger)
+@shared_task
+def recompute_marked(min_age_seconds: float | None = None) -> list[str]:
+    """The sweep: enqueue a recompute for every mark older than one de-duplication window
+    (younger marks have their task in the queue). A period-wide mark covers its partners."""
+    age = _pending_ttl() if min_age_seconds is None else min_age_seconds
+    cutoff = timezone.now() - dt.timedelta(seconds=age)
+    marks = (
+        RecomputeMark.objects.filter(marked_at__lte=cutoff, period__status=PeriodStatus.OPEN)
+        .order_by("period__start", "partner_id")
+        .values_list("period_id", "period__code", "partner_id")
+    )
+    whole: dict[int, str] = {}
+    partners: dict[int, list[int]] = {}
+    for period_id, code, partner_id in marks:
+        if partner_id is None:
+            whole[period_id] = code
+        else:
+            partners.setdefault(period_id, []).append(partner_id)
+    for period_id, code in whole.items():
+        enqueue_period(period_id=period_id, code=code, trigger="sweep", dedupe=False)
+    sent = list(whole.values())
+    for period_id, ids in partners.items():
+        if period_id in whole:
+            continue
+        for partner_id in ids:
+            enqueue_partner(period_id=period_id, partner_id=partner_id, trigger="sweep")
+        sent.append(f"{period_id}:{len(ids)} partner(s)")
+    return sent
 
 
-def enqueue_recompute(*, period_ids: list[int], trigger: str) -> None:
-    """Enqueue after the current transaction commits (never before: the worker must see it)."""
-    for period_id in sorted(set(period_ids)):
-        transaction.on_commit(lambda pid=period_id: _send_period(pid, trigger))
+def enqueue_period(*, period_id: int, code: str, trigger: str, dedupe: bool = True) -> bool:
+    """Send a period's recompute unless one is already queued. Never raises: if the broker
+    is down the period's mark stays and the sweep sends it later."""
+    try:
+        if cache.add(PENDING_KEY.format(scope=f"period:{period_id}"), 1, _pending_ttl()) or (
+            not dedupe
+        ):
+            recompute_period.apply_async((period_id, trigger), countdown=DEBOUNCE_SECONDS)
+            return True
+        logger.info("recompute of %s already queued; %s joins it", code, trigger)
+    except Exception:  # the broker or the cache is unreachable: the sweep will catch up
+        logger.warning("could not enqueue the recompute of %s; the sweep will", code, exc_info=True)
+    return False
 
 
-def enqueue_open_periods(*, trigger: str) -> list[int]:
-    ids = list(Period.objects.filter(status=PeriodStatus.OPEN).values_list("pk", flat=True))
-    enqueue_recompute(period_ids=ids, trigger=trigger)
-    return ids
-
-
-def enqueue_partner_recompute(*, period_id: int, partner_id: int, trigger: str) -> None:
-    """One partner in one period (an override, a manual edit): cheap, others untouched."""
-
-    def send() -> None:
-        if _claim(f"partner:{period_id}:{partner_id}"):
+def enqueue_partner(*, period_id: int, partner_id: int, trigger: str) -> bool:
+    try:
+        if cache.add(
+            PENDING_KEY.format(scope=f"partner:{period_id}:{partner_id}"), 1, _pending_ttl()
+        ):
             recompute_partner.apply_async(
                 (period_id, partner_id, trigger), countdown=DEBOUNCE_SECONDS
             )
+            return True
+    except Exception:
+        logger.warning("could not enqueue a partner recompute; the sweep will", exc_info=True)
+    return False
 
-    transaction.on_commit(send)
 
-
-def recompute_after_change(
-    *, first_day, last_day, trigger: str, partner_id: int | None = None
-) -> list[int]:
-    """Enqueue (after commit) the open periods whose dates overlap a changed range; only the
-    one partner when the change is that partner's."""
-    ids = list(
-        Period.objects.filter(
-            status=PeriodStatus.OPEN, start__lte=last_day, end__gte=first_day
-        ).values_list("pk", flat=True)
-    )
-    if partner_id is None:
-        enqueue_recompute(period_ids=ids, trigger=trigger)
-    else:
-        for period_id in ids:
-            enqueue_partner_recompute(period_id=period_id, partner_id=partner_id, trigger=trigger)
-    return ids
+def on_recompute_requested(
+    sender, *, period_ids: list[int], partner_id: int | None, reason: str, **kwargs
+) -> None:
+    """Receiver of kpis.recompute.recompute_requested (connected in AssessmentsConfig.ready)."""
+    codes = dict(Period.objects.filter(pk__in=period_ids).values_list("pk", "code"))
+    for period_id in sorted(period_ids):
+        if partner_id is None:
+            enqueue_period(period_id=period_id, code=codes.get(period_id, "?"), trigger=reason)
+        else:
+            enqueue_partner(period_id=period_id, partner_id=partner_id, trigger=reason)

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 
 from assessments import charts
 from assessments.exports import csv_lines
-from assessments.models import PeriodStatus, ScorecardStatus
+from assessments.models import ScorecardStatus
 from assessments.selectors import (
     PORTFOLIO_EXPORT_HEADER,
     PORTFOLIO_SORTS,
@@ -18,6 +18,7 @@ from assessments.selectors import (
     scorecard_detail,
     scorecard_export_rows,
 )
+from kpis.models import PeriodStatus
 from partners.access import is_manager, partner_for_user, portal_partner_id, visible_partners
 from partners.models import PartnerType
 

@@ -27,8 +27,7 @@ def build_world(partners: int, kpis: int, periods: int, seed: int) -> list:
     import pandas as pd
     from django.db import connection
 
-    from assessments.models import Period
-    from kpis.models import KPI, ModelLine, ScoringModel, ScoringModelVersion, Tier
+    from kpis.models import KPI, ModelLine, Period, ScoringModel, ScoringModelVersion, Tier
     from partners.models import Partner, PartnerType
 
     rng = np.random.default_rng(seed)

@@ -3,7 +3,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from assessments.tasks import recompute_after_change
 from kpis.models import (
     KPI,
     ImportJob,
@@ -14,7 +13,9 @@ from kpis.models import (
     ScoringModelVersion,
     TargetOverride,
     Tier,
+    VersionStatus,
 )
+from kpis.recompute import request_recompute_of_dates
 from kpis.services import (
     kpi_formula_check,
     target_override_changed,
@@ -66,7 +67,7 @@ class DraftOnlyInline(admin.TabularInline):
     extra = 0
 
     def _editable(self, obj) -> bool:
-        return obj is None or obj.status == "draft"
+        return obj is None or obj.status == VersionStatus.DRAFT
 
     def has_add_permission(self, request, obj=None):
         return self._editable(obj) and super().has_add_permission(request, obj)
@@ -129,7 +130,7 @@ class ScoringModelVersionAdmin(admin.ModelAdmin):
     actions = ["publish"]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != "draft":
+        if obj is not None and obj.status != VersionStatus.DRAFT:
             return [
                 "model",
                 "number",
@@ -182,10 +183,10 @@ class MetricValueAdmin(admin.ModelAdmin):
     show_full_result_count = False  # millions of rows: skip the COUNT(*)
 
     def _recompute(self, obj):
-        recompute_after_change(
+        request_recompute_of_dates(
             first_day=obj.observed_on,
             last_day=obj.observed_on,
-            trigger="manual edit",
+            reason="manual edit",
             partner_id=obj.partner_id,
         )
 

@@ -23,8 +23,17 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from assessments.models import Granularity, Period, PeriodStatus
-from kpis.models import KPI, ModelLine, ScoringModel, ScoringModelVersion, Tier, VersionStatus
+from kpis.models import (
+    KPI,
+    Granularity,
+    ModelLine,
+    Period,
+    PeriodStatus,
+    ScoringModel,
+    ScoringModelVersion,
+    Tier,
+    VersionStatus,
+)
 from partners.access import MANAGERS_GROUP
 from partners.models import Partner, PartnerType, PortalUser, Region
 

@@ -3,8 +3,7 @@
 import django_filters as filters
 from django.db.models import QuerySet
 
-from assessments.models import Period
-from kpis.models import KPI, Direction, MetricValue, ScoringModel, Source, TargetOverride
+from kpis.models import KPI, Direction, MetricValue, Period, ScoringModel, Source, TargetOverride
 
 
 class KPIFilterSet(filters.FilterSet):

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from assessments.tasks import enqueue_open_periods, enqueue_partner_recompute
 from kpis import formula as formula_lang
 from kpis.models import (
     KPI,
@@ -19,6 +18,7 @@ from kpis.models import (
     VersionStatus,
     check_thresholds,
 )
+from kpis.recompute import request_recompute, request_recompute_of_open_periods
 
 
 def kpi_formula_check(*, code: str, text: str) -> formula_lang.Formula:
@@ -111,12 +111,12 @@ def version_publish(*, version: ScoringModelVersion, user=None) -> ScoringModelV
     version.published_at = timezone.now()
     version.published_by = user
     version.save(update_fields=["status", "published_at", "published_by"])
-    enqueue_open_periods(trigger=f"published {version.model.code} v{version.number}")
+    request_recompute_of_open_periods(reason=f"published {version.model.code} v{version.number}")
     return version
 
 
 def target_override_changed(*, override: TargetOverride) -> None:
     """After an override is saved or deleted: recompute that partner in that period."""
-    enqueue_partner_recompute(
-        period_id=override.period_id, partner_id=override.partner_id, trigger="target override"
+    request_recompute(
+        period_ids=[override.period_id], partner_id=override.partner_id, reason="target override"
     )

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from kpis.import_jobs import import_job_run
+from kpis.imports.jobs import import_job_run
 
 
 @shared_task

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from kpis.import_jobs import import_job_confirm, import_job_create, import_job_progress
+from kpis.imports.jobs import import_job_confirm, import_job_create, import_job_progress
 from kpis.models import ImportJob, ImportKind, ImportProfile
 from partners.access import is_manager
 

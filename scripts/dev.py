@@ -30,7 +30,10 @@ def manage(*args: str) -> None:
 def main() -> int:
     import django
 
-    django.setup()  # settings start the embedded servers and export their URLs to children
+    from partnerscore import embedded
+
+    embedded.ensure_services()  # exports DATABASE_URL / REDIS_URL to the children
+    django.setup()
     from partners.models import Partner
 
     manage("migrate", "--no-input", "-v", "0")
@@ -61,7 +64,7 @@ def main() -> int:
     print(
         f"\npartnerscore is running at http://127.0.0.1:{PORT}/  (Ctrl-C stops everything)\n"
         "  demo logins: admin / admin (admin), manager / manager (channel manager),\n"
-        "               partner / partner (a partner's portal user)\n",
+        "               partner / partner and partner2 / partner2 (two partners' portal users)\n",
         flush=True,
     )
     stopping = False

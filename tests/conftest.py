@@ -8,10 +8,18 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import Group, User
 
-from assessments.models import Period
-from kpis.models import KPI, ModelLine, ScoringModel, ScoringModelVersion, Tier
+from kpis.models import KPI, ModelLine, Period, ScoringModel, ScoringModelVersion, Tier
 from partners.access import MANAGERS_GROUP
 from partners.models import Partner, PartnerType, PortalUser, Region
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that use the database may use every alias: "progress" mirrors "default" in tests
+    (partnerscore/settings.py) and import progress is written through it."""
+    for item in items:
+        uses_db = {"db", "transactional_db", "live_server"} & set(item.fixturenames)
+        if uses_db and item.get_closest_marker("django_db") is None:
+            item.add_marker(pytest.mark.django_db(databases="__all__"))
 
 
 @pytest.fixture(autouse=True)

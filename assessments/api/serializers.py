@@ -2,7 +2,8 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from assessments.models import Period, RecomputeRun, Scorecard, ScorecardLine, TierChange
+from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
+from kpis.models import Period
 from partners.models import code_validator
 
 PERIOD_CODE = RegexValidator(

@@ -20,8 +20,9 @@ from assessments.filtersets import (
     ScorecardFilterSet,
     TierChangeFilterSet,
 )
-from assessments.models import Period, RecomputeRun, Scorecard, ScorecardLine, TierChange
+from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
 from assessments.services import period_close, period_reopen
+from kpis.models import Period
 from partners.access import visible_partners
 from partners.api.views import (
     AdminWrites,

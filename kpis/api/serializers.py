@@ -1,12 +1,12 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from assessments.models import Period
 from kpis.models import (
     KPI,
     Aggregation,
     MetricValue,
     ModelLine,
+    Period,
     ScoringModel,
     ScoringModelVersion,
     Source,

@@ -5,7 +5,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assessments.tasks import recompute_after_change
 from kpis.api.serializers import (
     BULK_MAX_ROWS,
     BulkErrorsSerializer,
@@ -31,6 +30,7 @@ from kpis.models import (
     ScoringModelVersion,
     TargetOverride,
 )
+from kpis.recompute import request_recompute_of_dates
 from kpis.services import target_override_changed
 from partners.access import visible_partners
 from partners.api.views import (
@@ -121,8 +121,8 @@ class MetricValueViewSet(ApiModelViewSet):
 
     def changed(self, obj: MetricValue) -> None:
         day = obj.observed_on
-        recompute_after_change(
-            first_day=day, last_day=day, trigger="api", partner_id=obj.partner_id
+        request_recompute_of_dates(
+            first_day=day, last_day=day, reason="api", partner_id=obj.partner_id
         )
 
 

@@ -11,6 +11,7 @@ from assessments import tasks
 from assessments.models import RecomputeRun, Scorecard, TierChange
 from assessments.services import scorecards_recompute
 from kpis.models import MetricValue, TargetOverride
+from tests.helpers import forget_pending_recomputes
 
 Q2_DAY, Q3_DAY = dt.date(2026, 5, 15), dt.date(2026, 8, 15)
 
@@ -39,9 +40,7 @@ class Sent(list):
 
     def reset(self) -> None:
         """As if the worker had run: forget the calls and the de-duplication marks."""
-        keys = tasks._redis().keys("partnerscore:recompute:pending:*")
-        if keys:
-            tasks._redis().delete(*keys)
+        forget_pending_recomputes()
         self.clear()
 
 

@@ -3,8 +3,7 @@ input (never a 500)."""
 
 import pytest
 
-from assessments.models import Period
-from kpis.models import KPI, MetricValue, TargetOverride
+from kpis.models import KPI, MetricValue, Period, TargetOverride
 from partners.models import Partner, PartnerType, Region
 
 

@@ -18,7 +18,7 @@ def celery_worker(transactional_db):
         yield worker
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_recompute_through_a_real_worker_twice_gives_same_rows(world, celery_worker):
     MetricValue.objects.create(
         partner=world.acme, kpi=world.revenue, observed_on=dt.date(2026, 8, 1), value=120000
@@ -47,12 +47,12 @@ def test_recompute_through_a_real_worker_twice_gives_same_rows(world, celery_wor
     assert RecomputeRun.objects.filter(period=world.q3, status="succeeded").count() == 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_beat_entry_enqueues_every_open_period(world, celery_worker):
     world.q2.status = "closed"
     world.q2.save()
     ids = recompute_open_periods.delay("schedule").get(timeout=60)
-    assert ids == [world.q3.pk]
+    assert ids == [world.q3.code]
     for _ in range(300):  # the worker runs the enqueued per-period task
         if RecomputeRun.objects.filter(
             period=world.q3, trigger="schedule", status="succeeded"

@@ -76,7 +76,7 @@ def test_incremental_recompute_before_any_full_run_creates_the_partition(world, 
     assert Scorecard.objects.get(period=world.q3, partner=world.acme).rank == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_two_recomputes_of_one_period_at_once_never_mix_rows(world, portfolio):
     errors = []
 
@@ -156,7 +156,9 @@ def test_close_freezes_and_reopen_recomputes(
     assert scorecards_recompute(period_id=world.q3.pk, trigger="t").status == "skipped"
     assert cards(world.q3) == frozen
     sent = []
-    monkeypatch.setattr("assessments.tasks._send_period", lambda pid, trig: sent.append(pid))
+    monkeypatch.setattr(
+        "assessments.tasks.enqueue_period", lambda period_id, **kw: sent.append(period_id)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         period_reopen(period=world.q3)
     assert sent == [world.q3.pk]

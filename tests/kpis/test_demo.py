@@ -10,10 +10,9 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from assessments.models import Period
 from kpis import demo
 from kpis.formula import validate
-from kpis.models import KPI, MetricValue, ModelLine, ScoringModelVersion, check_thresholds
+from kpis.models import KPI, MetricValue, ModelLine, Period, ScoringModelVersion, check_thresholds
 from partners.access import MANAGERS_GROUP
 from partners.models import Partner, PortalUser
 

@@ -6,10 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from kpis.import_jobs import import_job_run
-from kpis.imports import ImportFailed, metric_values_import
+from kpis.imports import ImportFailed, metric_values_import, partners_import
+from kpis.imports.jobs import import_job_run
 from kpis.models import ImportJob, ImportProfile, MetricValue
-from partners.imports import partners_import
 from partners.models import Partner
 
 HEADER = "partner_code,kpi_code,observed_on,value\n"

@@ -7,8 +7,10 @@ from django.db import IntegrityError, transaction
 
 from assessments import tasks
 from kpis.admin import KPIForm
-from kpis.models import KPI, ModelLine, ScoringModelVersion, TargetOverride, Tier
+from kpis.models import KPI, ModelLine, RecomputeMark, ScoringModelVersion, TargetOverride, Tier
+from kpis.recompute import request_recompute, request_recompute_of_open_periods
 from kpis.services import version_draft_create, version_publish
+from tests.helpers import forget_pending_recomputes
 
 
 @pytest.fixture
@@ -24,9 +26,9 @@ def sent(monkeypatch):
         "apply_async",
         lambda args, countdown: calls.append(("partner", *args)),
     )
-    tasks._redis().delete(*tasks._redis().keys("partnerscore:recompute:pending:*") or ["x"])
+    forget_pending_recomputes()
     yield calls
-    tasks._redis().delete(*tasks._redis().keys("partnerscore:recompute:pending:*") or ["x"])
+    forget_pending_recomputes()
 
 
 def test_draft_copies_active_version_and_publish_swaps(
@@ -132,28 +134,29 @@ def test_kpi_form_accepts_a_good_formula(world):
 
 def test_a_burst_of_changes_enqueues_one_recompute(world, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.enqueue_recompute(period_ids=[world.q3.pk], trigger="import")
+        request_recompute(period_ids=[world.q3.pk], reason="import")
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.enqueue_recompute(period_ids=[world.q3.pk, world.q3.pk], trigger="import")
-        tasks.enqueue_open_periods(trigger="publish")
+        request_recompute(period_ids=[world.q3.pk, world.q3.pk], reason="import")
+        request_recompute_of_open_periods(reason="publish")
     assert sent == [("period", world.q3.pk, "import"), ("period", world.q2.pk, "publish")]
-    # once the task starts it releases the mark, so a later change enqueues again
-    tasks._release(f"period:{world.q3.pk}")
+    # once the task starts it drops its de-duplication key, so a later change enqueues again
+    forget_pending_recomputes()
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.enqueue_recompute(period_ids=[world.q3.pk], trigger="later")
+        request_recompute(period_ids=[world.q3.pk], reason="later")
     assert sent[-1] == ("period", world.q3.pk, "later")
 
 
-def test_nothing_is_enqueued_when_the_transaction_rolls_back(
+def test_nothing_is_enqueued_or_marked_when_the_transaction_rolls_back(
     world, sent, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            tasks.enqueue_recompute(period_ids=[world.q3.pk], trigger="import")
+            request_recompute(period_ids=[world.q3.pk], reason="import")
             raise RuntimeError
-        tasks.enqueue_recompute(period_ids=[world.q2.pk], trigger="kept")
+        request_recompute(period_ids=[world.q2.pk], reason="kept")
     assert len(callbacks) == 1
     assert sent == [("period", world.q2.pk, "kept")]
+    assert list(RecomputeMark.objects.values_list("period_id", flat=True)) == [world.q2.pk]
 
 
 def test_tier_model_requires_unique_thresholds(world):

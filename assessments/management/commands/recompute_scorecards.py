@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from assessments.models import Period, PeriodStatus
 from assessments.services import scorecards_recompute
 from assessments.tasks import recompute_period
+from kpis.models import Period, PeriodStatus
 
 
 class Command(BaseCommand):

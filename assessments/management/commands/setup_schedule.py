@@ -2,23 +2,33 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-TASK_NAME = "Recompute open periods"
+SCHEDULES = [
+    # (name, task, every, unit, kwargs)
+    (
+        "Recompute open periods",
+        "assessments.tasks.recompute_open_periods",
+        lambda: settings.RECOMPUTE_EVERY_MINUTES,
+        IntervalSchedule.MINUTES,
+        '{"trigger": "schedule"}',
+    ),
+    (
+        "Recompute what changed (sweep)",
+        "assessments.tasks.recompute_marked",
+        lambda: settings.RECOMPUTE_SWEEP_SECONDS,
+        IntervalSchedule.SECONDS,
+        "{}",
+    ),
+]
 
 
 class Command(BaseCommand):
-    help = "Create the periodic recompute in django-celery-beat (kept if it exists: admins own it)."
+    help = "Create the periodic recomputes in django-celery-beat (admins own them once made)."
 
     def handle(self, *args, **options):
-        if PeriodicTask.objects.filter(name=TASK_NAME).exists():
-            self.stdout.write(f"'{TASK_NAME}' exists; left as the admin set it.")
-            return
-        every, _ = IntervalSchedule.objects.get_or_create(
-            every=settings.RECOMPUTE_EVERY_MINUTES, period=IntervalSchedule.MINUTES
-        )
-        PeriodicTask.objects.create(
-            name=TASK_NAME,
-            task="assessments.tasks.recompute_open_periods",
-            interval=every,
-            kwargs='{"trigger": "schedule"}',
-        )
-        self.stdout.write(f"'{TASK_NAME}' every {every.every} minutes.")
+        for name, task, every, unit, kwargs in SCHEDULES:
+            if PeriodicTask.objects.filter(name=name).exists():
+                self.stdout.write(f"'{name}' exists; left as the admin set it.")
+                continue
+            interval, _ = IntervalSchedule.objects.get_or_create(every=every(), period=unit)
+            PeriodicTask.objects.create(name=name, task=task, interval=interval, kwargs=kwargs)
+            self.stdout.write(f"'{name}' every {interval.every} {unit}.")

@@ -1,18 +1,95 @@
-"""Other people's files: an import profile turns a CRM export or spreadsheet into our rows
-(partner_code, kpi_code, observed_on, value) keeping the source's line numbers; .xlsx files
-are converted to CSV first."""
+"""Reading files into our rows, at the bottom of the import feature: CSV in bounded-memory
+chunks with file line numbers, .xlsx converted to CSV, and import profiles that turn someone
+else's export (a CRM report, a spreadsheet) into (partner_code, kpi_code, observed_on, value)."""
 
 import csv
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from kpis.imports import COLUMNS, RowError, read_csv_chunks
+from kpis.imports.results import COLUMNS, RowError
 from kpis.models import ImportProfile
 from partners.models import Partner
 
+CHUNK_ROWS = 200_000
 CURRENCY = r"^[\s$€£¥]+|[\s$€£¥]+$"
+
+
+def read_csv_chunks(
+    stream, errors: list[RowError], *, required=COLUMNS, sep: str = ",", strip_spaces=True
+):
+    """Yield (chunk of text columns, file line numbers) from a CSV stream, in bounded memory.
+    Structural problems (missing columns, wrong field counts, bad encoding) are appended to
+    `errors`. Also used by import profiles (kpis/import_sources.py)."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _parse(text, errors, required, sep, strip_spaces)
+    except pd.errors.EmptyDataError:
+        errors.append(
+            RowError(1, "", "the file is empty (expected a header: " + ",".join(required) + ")")
+        )
+    except UnicodeDecodeError as exc:
+        errors.append(
+            RowError(
+                None,
+                "",
+                f"the file is not UTF-8 text ({exc.reason} at byte "
+                f"{exc.start}); save it as CSV UTF-8",
+            )
+        )
+    except pd.errors.ParserError as exc:
+        errors.append(RowError(None, "", f"the file is not valid CSV: {exc}"))
+
+
+def _parse(text, errors: list[RowError], required, sep: str, strip_spaces: bool):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        reader = pd.read_csv(
+            text,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            on_bad_lines="warn",
+            chunksize=CHUNK_ROWS,
+            sep=sep,
+            skipinitialspace=strip_spaces,
+        )
+        next_line = 2
+        first = True
+        for chunk in reader:
+            if first:
+                missing = [c for c in required if c not in chunk.columns]
+                if missing:
+                    names = ", ".join(repr(c) for c in missing)
+                    found = ", ".join(map(repr, chunk.columns))
+                    errors.append(RowError(1, "", f"missing column {names} (found {found})"))
+                    return
+                first = False
+            skipped = _skipped_lines(caught, errors)
+            lines = _line_numbers(next_line, len(chunk), skipped)
+            next_line = int(lines[-1]) + 1 if len(lines) else next_line
+            yield chunk, lines
+        _skipped_lines(caught, errors)
+
+
+def _skipped_lines(caught: list, errors: list[RowError]) -> list[int]:
+    """Turn pandas' 'Skipping line N: expected 4 fields, saw 5' warnings into errors."""
+    numbers = []
+    for warning in caught:
+        for part in str(warning.message).strip().splitlines():
+            if part.startswith("Skipping line"):
+                number, _, what = part.removeprefix("Skipping line ").partition(":")
+                numbers.append(int(number))
+                errors.append(RowError(int(number), "", what.strip()))
+    caught.clear()
+    return numbers
+
+
+def _line_numbers(start: int, count: int, skipped: list[int]) -> np.ndarray:
+    candidates = np.arange(start, start + count + len(skipped))
+    return np.setdiff1d(candidates, np.array(skipped, dtype=int), assume_unique=True)[:count]
 
 
 def xlsx_to_csv(source, target) -> int:

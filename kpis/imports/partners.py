@@ -6,8 +6,8 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from assessments.tasks import enqueue_open_periods
-from kpis.imports import ImportFailed, ImportResult, RowError, _short
+from kpis.imports.results import ImportFailed, ImportResult, RowError, short
+from kpis.recompute import request_recompute_of_open_periods
 from partners.models import Partner, PartnerType, Region
 
 REQUIRED = ("code", "name", "type")
@@ -65,28 +65,28 @@ def _resolve(frame: pd.DataFrame) -> pd.DataFrame:
         (
             "code",
             ~frame["code"].str.match(CODE_PATTERN),
-            lambda r: f"bad partner code {_short(r.code)} (letters, digits, _ - .)",
+            lambda r: f"bad partner code {short(r.code)} (letters, digits, _ - .)",
         ),
         (
             "code",
             frame["code"].duplicated(keep="first"),
-            lambda r: f"partner code {_short(r.code)} appears twice in the file",
+            lambda r: f"partner code {short(r.code)} appears twice in the file",
         ),
         ("name", frame["name"] == "", lambda r: "the name is empty"),
         (
             "type",
             frame["partner_type_id"].isna(),
-            lambda r: f"unknown partner type {_short(r.type)}",
+            lambda r: f"unknown partner type {short(r.type)}",
         ),
         (
             "region",
             (frame["region"] != "") & frame["region_id"].isna(),
-            lambda r: f"unknown region {_short(r.region)}",
+            lambda r: f"unknown region {short(r.region)}",
         ),
         (
             "manager",
             (frame["manager"] != "") & frame["manager_id"].isna(),
-            lambda r: f"unknown manager username {_short(r.manager)}",
+            lambda r: f"unknown manager username {short(r.manager)}",
         ),
     ]
     errors = [
@@ -145,7 +145,7 @@ def _write(rows: pd.DataFrame, *, preview: bool) -> ImportResult:
             batch_size=2000,
         )
         if result.written:  # a new type moves a partner to another peer group and model
-            enqueue_open_periods(trigger="partner import")
+            request_recompute_of_open_periods(reason="partner import")
     return result
 
 

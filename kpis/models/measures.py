@@ -1,0 +1,196 @@
+"""What is measured: KPIs, periods, metric values."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+kpi_code_validator = RegexValidator(
+    r"^[a-z][a-z0-9_]*$", "A KPI code is lowercase: a letter, then letters, digits or '_'."
+)
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class Source(models.TextChoices):
+    IMPORT = "import", "Import (CSV, API, CRM)"
+    SURVEY = "survey", "Survey responses"
+    ASSESSMENT = "assessment", "Manager assessment (1-5)"
+    FORMULA = "formula", "Formula over other KPIs"
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", "Sum"
+    MEAN = "mean", "Mean"
+    LAST = "last", "Last value"
+    MIN = "min", "Minimum"
+    MAX = "max", "Maximum"
+    COUNT = "count", "Count"
+    NPS = "nps", "Net Promoter Score of 0-10 answers"
+
+
+CATEGORY_SUGGESTIONS = (
+    "sales",
+    "growth",
+    "customer",
+    "engagement",
+    "operations",
+    "compliance",
+    "relationship",
+)
+
+
+class KPI(models.Model):
+    code = models.CharField(max_length=64, unique=True, validators=[kpi_code_validator])
+    name = models.CharField(max_length=200)
+    category = models.SlugField(
+        max_length=40,
+        default="sales",
+        help_text="One of " + ", ".join(CATEGORY_SUGGESTIONS) + ", or a category of your own.",
+    )
+    unit = models.CharField(max_length=20, blank=True, help_text="e.g. USD, %, days, count")
+    direction = models.CharField(max_length=6, choices=Direction, default=Direction.HIGHER)
+    source = models.CharField(max_length=10, choices=Source, default=Source.IMPORT)
+    aggregation = models.CharField(max_length=5, choices=Aggregation, default=Aggregation.SUM)
+    formula = models.TextField(
+        blank=True, help_text="For source 'formula' only, e.g. 100 * (revenue / prev(revenue) - 1)"
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "KPI"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[a-z][a-z0-9_]*$"), name="kpi_code_format"
+            ),
+            models.CheckConstraint(
+                condition=(Q(source="formula") & ~Q(formula=""))
+                | (~Q(source="formula") & Q(formula="")),
+                name="kpi_formula_iff_formula_source",
+                violation_error_message=(
+                    "A formula KPI needs a formula; other sources must not have one."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Granularity(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "Open (recomputed)"
+    CLOSED = "closed", "Closed (frozen)"
+
+
+class Period(models.Model):
+    """The time a scorecard covers. It lives with the inputs (overrides and metric values are
+    dated into periods), so every app to the right of kpis can use it."""
+
+    code = models.CharField(max_length=20, unique=True, help_text="e.g. 2026-Q3 or 2026-07")
+    start = models.DateField()
+    end = models.DateField(help_text="Inclusive.")
+    granularity = models.CharField(max_length=7, choices=Granularity, default=Granularity.QUARTER)
+    status = models.CharField(max_length=6, choices=PeriodStatus, default=PeriodStatus.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-end"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lte=F("end")),
+                name="period_start_before_end",
+                violation_error_message="A period's start must be on or before its end.",
+            ),
+            models.UniqueConstraint(
+                fields=["granularity", "start"],
+                name="unique_period_start",
+                violation_error_message="A period of this granularity already starts that day.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PeriodStatus.OPEN
+
+    def previous(self) -> "Period | None":
+        """SCORING.md: same granularity, latest end before this start."""
+        return (
+            Period.objects.filter(granularity=self.granularity, end__lt=self.start)
+            .order_by("-end")
+            .first()
+        )
+
+
+class MetricValue(models.Model):
+    """One observation. (partner, kpi, observed_on) is unique: re-importing replaces the value.
+
+    Millions of rows arrive in bulk, with their codes already resolved and checked by the
+    import, so the foreign keys are enforced by Django (cascade, protect), not by per-row
+    database triggers, and the unique index doubles as the partner index."""
+
+    partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        related_name="metric_values",
+        db_constraint=False,
+        db_index=False,
+    )
+    kpi = models.ForeignKey(
+        KPI,
+        on_delete=models.PROTECT,
+        related_name="metric_values",
+        db_constraint=False,
+        db_index=False,
+    )
+    observed_on = models.DateField()
+    value = models.FloatField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "kpi", "observed_on"], name="unique_metric_observation"
+            ),
+        ]
+        indexes = [models.Index(fields=["observed_on", "kpi"], name="metric_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}/{self.kpi_id}@{self.observed_on}={self.value:g}"
+
+
+class RecomputeMark(models.Model):
+    """A period (or one partner in it) whose scorecards are out of date with their inputs.
+
+    Written in the same transaction as the change (kpis.recompute.request_recompute), deleted
+    by the recompute that covered it, so a lost queue message delays the recompute until the
+    next sweep but never loses it. `seq` grows with every new change: a recompute deletes only
+    the marks it read, unchanged, at its start."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    seq = models.BigIntegerField(default=1)
+    reason = models.CharField(max_length=200)
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "partner"], name="unique_recompute_mark", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id}/{self.partner_id or '*'}: {self.reason}"
