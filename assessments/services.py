@@ -248,20 +248,44 @@ def _write_tier_changes(
     copy_in(TIER_TABLE, changes.assign(period_id=period.pk))
 
 
+# The columns of a period's lines partition, as in the parent (migration 0001). The fresh
+# table is made from this, not with CREATE TABLE ... LIKE the parent: LIKE takes a lock on
+# the parent that the swap must then upgrade, and two periods swapping at once deadlock.
+LINE_COLUMNS = """
+    period_id bigint NOT NULL,
+    partner_id bigint NOT NULL,
+    kpi_id bigint NOT NULL,
+    weight double precision NOT NULL,
+    floor double precision NOT NULL,
+    target double precision NOT NULL,
+    stretch double precision NULL,
+    value double precision NULL,
+    n_values integer NOT NULL,
+    score double precision NULL,
+    status varchar(5) NOT NULL,
+    overridden boolean NOT NULL DEFAULT false
+"""
+
+
 def _swap_line_partition(period_id: int, lines: pd.DataFrame) -> None:
     """Load the period's lines into a fresh table, index it, then swap it in as the period's
-    partition: no dead rows, no per-row index upkeep, and readers see old or new lines."""
+    partition: no dead rows, no per-row index upkeep, and readers see old or new lines.
+
+    Loading and indexing touch only the fresh table, so periods load in parallel; the swap
+    takes the parent's exclusive lock as its first lock on the parent (never an upgrade), so
+    concurrent swaps queue for a moment instead of deadlocking."""
     part = f"{LINES_TABLE}_p{int(period_id)}"
     new = f"{part}_new"
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {new}")
-        cursor.execute(f"CREATE TABLE {new} (LIKE {LINES_TABLE} INCLUDING DEFAULTS)")
+        cursor.execute(f"CREATE TABLE {new} ({LINE_COLUMNS})")
     copy_in_binary(new, lines.assign(period_id=period_id), LINE_TYPES)
     with connection.cursor() as cursor:
         cursor.execute(
             f"ALTER TABLE {new} ADD CONSTRAINT {new}_period CHECK (period_id = {int(period_id)})"
         )
         cursor.execute(f"ALTER TABLE {new} ADD PRIMARY KEY (period_id, partner_id, kpi_id)")
+        cursor.execute(f"LOCK TABLE {LINES_TABLE} IN ACCESS EXCLUSIVE MODE")
         cursor.execute(f"DROP TABLE IF EXISTS {part}")
         cursor.execute(f"ALTER TABLE {new} RENAME TO {part}")
         cursor.execute(

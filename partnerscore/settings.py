@@ -153,8 +153,21 @@ CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_ACKS_LATE = True  # a killed worker's recompute is redelivered, not lost
+# A task is acknowledged when it ends, and a pool process killed mid-task (SIGKILL, OOM) sends
+# its message back to the queue. A whole worker killed leaves its message unacknowledged:
+# Redis hands it out again after the visibility timeout, and recomputes do not wait for that:
+# their period stays marked in PostgreSQL and the sweep sends them again (kpis/recompute.py).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60),
+    "socket_connect_timeout": 2,
+}
+# Redis down: a web request fails fast when it sends a task (the change is committed and
+# marked; the sweep sends it later) instead of retrying for many seconds.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
