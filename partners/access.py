@@ -4,7 +4,7 @@ Roles: superusers and members of the "Channel managers" group see every partner;
 (PortalUser) sees exactly its own partner; anyone else sees nothing."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from partners.models import Partner
@@ -53,3 +53,9 @@ def partner_for_user(user: AbstractBaseUser | AnonymousUser, code: str) -> Partn
     if partner is None:
         raise Http404("No such partner.")
     return partner
+
+
+def managers_only() -> Q:
+    """The users who are channel managers (a filter on the user model): what a partner's
+    `manager` must be."""
+    return Q(is_active=True) & (Q(is_superuser=True) | Q(groups__name=MANAGERS_GROUP))

@@ -82,7 +82,7 @@ def _ingest(
 ) -> ImportResult:
     lookups = Lookups.load()
     result = ImportResult()
-    n_errors = 0
+    n_errors = n_bad_rows = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS metric_import_stage")
@@ -93,6 +93,7 @@ def _ingest(
         for chunk, lines in chunks:
             rows, chunk_errors = validate_rows(chunk, lines, lookups, date_hint)
             n_errors += len(chunk_errors)
+            n_bad_rows += len({error.line for error in chunk_errors})
             errors.extend(chunk_errors[: max(0, MAX_ERRORS - len(errors))])
             if not errors:
                 _stage(rows)
@@ -105,9 +106,9 @@ def _ingest(
         elif not n_errors and preview:  # an import finds duplicates in its upsert instead
             duplicates = _duplicates()
             errors.extend(duplicates[:MAX_ERRORS])
-            n_errors = len(duplicates)
+            n_errors = n_bad_rows = len(duplicates)
         if n_errors:
-            raise ImportFailed(errors, n_errors)
+            raise ImportFailed(errors, n_errors, bad_rows=n_bad_rows)
         if result.rows == 0:
             raise ImportFailed([RowError(None, "", empty_message)], 1)
         result.first_day, result.last_day = _day_range()
@@ -208,7 +209,9 @@ def _upsert_or_report_duplicates() -> int:
         if not isinstance(exc.__cause__, CardinalityViolation):
             raise
         duplicates = _duplicates()
-        raise ImportFailed(duplicates[:MAX_ERRORS], len(duplicates)) from None
+        raise ImportFailed(
+            duplicates[:MAX_ERRORS], len(duplicates), bad_rows=len(duplicates)
+        ) from None
 
 
 def _upsert() -> int:

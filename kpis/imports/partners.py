@@ -8,11 +8,14 @@ from django.db import transaction
 
 from kpis.imports.results import ImportFailed, ImportResult, RowError, short
 from kpis.recompute import request_recompute_of_open_periods
+from partners.access import managers_only
 from partners.models import Partner, PartnerType, Region
 
 REQUIRED = ("code", "name", "type")
 OPTIONAL = ("region", "manager")
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+CODE_MAX = Partner._meta.get_field("code").max_length
+NAME_MAX = Partner._meta.get_field("name").max_length
 
 
 def partners_import(stream, *, progress=None, preview: bool = False) -> ImportResult:
@@ -55,7 +58,9 @@ def _resolve(frame: pd.DataFrame) -> pd.DataFrame:
         **dict(Region.objects.values_list("code", "id")),
         **{n.lower(): i for n, i in Region.objects.values_list("name", "id")},
     }
-    users = dict(get_user_model().objects.values_list("username", "id"))
+    users = dict(
+        get_user_model().objects.filter(managers_only()).distinct().values_list("username", "id")
+    )
     frame = frame.assign(
         partner_type_id=frame["type"].map(lambda v: types.get(v, types.get(v.lower()))),
         region_id=frame["region"].map(lambda v: regions.get(v, regions.get(v.lower()))),
@@ -72,7 +77,17 @@ def _resolve(frame: pd.DataFrame) -> pd.DataFrame:
             frame["code"].duplicated(keep="first"),
             lambda r: f"partner code {short(r.code)} appears twice in the file",
         ),
+        (
+            "code",
+            frame["code"].str.len() > CODE_MAX,
+            lambda r: f"partner code {short(r.code)} is longer than {CODE_MAX} characters",
+        ),
         ("name", frame["name"] == "", lambda r: "the name is empty"),
+        (
+            "name",
+            frame["name"].str.len() > NAME_MAX,
+            lambda r: f"the name is longer than {NAME_MAX} characters ({len(r.name):,})",
+        ),
         (
             "type",
             frame["partner_type_id"].isna(),
@@ -86,7 +101,7 @@ def _resolve(frame: pd.DataFrame) -> pd.DataFrame:
         (
             "manager",
             (frame["manager"] != "") & frame["manager_id"].isna(),
-            lambda r: f"unknown manager username {short(r.manager)}",
+            lambda r: f"{short(r.manager)} is not a channel manager's username",
         ),
     ]
     errors = [

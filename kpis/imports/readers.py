@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from kpis.imports.results import COLUMNS, RowError
+from kpis.imports.results import COLUMNS, RowError, short
 from kpis.models import ImportProfile
 from partners.models import Partner
 
@@ -22,14 +22,12 @@ def read_csv_chunks(
 ):
     """Yield (chunk of text columns, file line numbers) from a CSV stream, in bounded memory.
     Structural problems (missing columns, wrong field counts, bad encoding) are appended to
-    `errors`. Also used by import profiles (kpis/import_sources.py)."""
+    `errors`. Also used by import profiles (below)."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         yield from _parse(text, errors, required, sep, strip_spaces)
-    except pd.errors.EmptyDataError:
-        errors.append(
-            RowError(1, "", "the file is empty (expected a header: " + ",".join(required) + ")")
-        )
+    except pd.errors.EmptyDataError:  # a header and nothing after it
+        return
     except UnicodeDecodeError as exc:
         errors.append(
             RowError(
@@ -43,11 +41,55 @@ def read_csv_chunks(
         errors.append(RowError(None, "", f"the file is not valid CSV: {exc}"))
 
 
+MAX_HEADER_CHARS = 100_000
+MAX_COLUMNS = 500
+
+
+def _header(text, errors: list[RowError], required, sep: str, strip_spaces: bool):
+    """Read and check the header line ourselves (pandas would take a 30 MB line, 200,000
+    columns or a duplicated name without a word): the column names, or None after an error."""
+    line = text.readline(MAX_HEADER_CHARS + 1)
+    if not line.strip():
+        expected = ",".join(required)
+        errors.append(RowError(1, "", f"the file is empty (expected a header: {expected})"))
+        return None
+    if len(line) > MAX_HEADER_CHARS and not line.endswith("\n"):
+        errors.append(
+            RowError(1, "", f"the header line is longer than {MAX_HEADER_CHARS:,} characters")
+        )
+        return None
+    names = next(csv.reader([line], delimiter=sep, skipinitialspace=strip_spaces))
+    if len(names) > MAX_COLUMNS:
+        errors.append(
+            RowError(1, "", f"the header has {len(names):,} columns (at most {MAX_COLUMNS})")
+        )
+        return None
+    seen: set[str] = set()
+    twice = [name for name in names if name in seen or seen.add(name)]
+    if twice:
+        listed = ", ".join(short(name) for name in dict.fromkeys(twice))
+        errors.append(RowError(1, "", f"column {listed} appears more than once in the header"))
+        return None
+    missing = [c for c in required if c not in names]
+    if missing:
+        found = ", ".join(short(name, 40) for name in names[:10])
+        found += f" and {len(names) - 10} more" if len(names) > 10 else ""
+        listed = ", ".join(short(c) for c in missing)
+        errors.append(RowError(1, "", f"missing column {listed} (found {found})"))
+        return None
+    return names
+
+
 def _parse(text, errors: list[RowError], required, sep: str, strip_spaces: bool):
+    names = _header(text, errors, required, sep, strip_spaces)
+    if names is None:
+        return
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         reader = pd.read_csv(
             text,
+            header=None,
+            names=names,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
@@ -57,32 +99,24 @@ def _parse(text, errors: list[RowError], required, sep: str, strip_spaces: bool)
             skipinitialspace=strip_spaces,
         )
         next_line = 2
-        first = True
         for chunk in reader:
-            if first:
-                missing = [c for c in required if c not in chunk.columns]
-                if missing:
-                    names = ", ".join(repr(c) for c in missing)
-                    found = ", ".join(map(repr, chunk.columns))
-                    errors.append(RowError(1, "", f"missing column {names} (found {found})"))
-                    return
-                first = False
-            skipped = _skipped_lines(caught, errors)
+            skipped = _skipped_lines(caught, errors, offset=1)
             lines = _line_numbers(next_line, len(chunk), skipped)
             next_line = int(lines[-1]) + 1 if len(lines) else next_line
             yield chunk, lines
-        _skipped_lines(caught, errors)
+        _skipped_lines(caught, errors, offset=1)
 
 
-def _skipped_lines(caught: list, errors: list[RowError]) -> list[int]:
-    """Turn pandas' 'Skipping line N: expected 4 fields, saw 5' warnings into errors."""
+def _skipped_lines(caught: list, errors: list[RowError], *, offset: int) -> list[int]:
+    """Turn pandas' 'Skipping line N: expected 4 fields, saw 5' warnings into errors (N counts
+    from where pandas started reading: `offset` lines into the file)."""
     numbers = []
     for warning in caught:
         for part in str(warning.message).strip().splitlines():
             if part.startswith("Skipping line"):
                 number, _, what = part.removeprefix("Skipping line ").partition(":")
-                numbers.append(int(number))
-                errors.append(RowError(int(number), "", what.strip()))
+                numbers.append(int(number) + offset)
+                errors.append(RowError(int(number) + offset, "", what.strip()))
     caught.clear()
     return numbers
 

@@ -29,12 +29,22 @@ def _lines_text(errors: list[RowError]) -> list[str]:
 
 
 class ImportFailed(Exception):
-    def __init__(self, row_errors: list[RowError], total_errors: int | None = None):
+    """`row_errors` lists (up to MAX_ERRORS) problems; `total_errors` counts every problem and
+    `bad_rows` the rows that have one (a row can have several)."""
+
+    def __init__(
+        self,
+        row_errors: list[RowError],
+        total_errors: int | None = None,
+        *,
+        bad_rows: int | None = None,
+    ):
         self.row_errors = row_errors
         self.errors = _lines_text(row_errors)
-        self.total_errors = max(total_errors or 0, len(self.errors))
-        more = self.total_errors - len(self.errors)
-        super().__init__("\n".join(self.errors) + (f"\n... and {more} more" if more else ""))
+        self.total_errors = max(total_errors or 0, len(row_errors))
+        self.bad_rows = max(bad_rows or 0, len(self.errors))
+        more = self.bad_rows - len(self.errors)
+        super().__init__("\n".join(self.errors) + (f"\n... and {more} more row(s)" if more else ""))
 
 
 @dataclass

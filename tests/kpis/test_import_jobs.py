@@ -213,7 +213,7 @@ def test_partner_import_names_every_problem(world):
         "line 2: bad partner code 'bad code!' (letters, digits, _ - .)",
         "line 3: the name is empty",
         "line 4: unknown partner type 'shop'; unknown region 'mars'; "
-        "unknown manager username 'nobody'",
+        "'nobody' is not a channel manager's username",
         "line 6: partner code 'OK3' appears twice in the file",
     ]
     assert not Partner.objects.filter(code__startswith="OK").exists()

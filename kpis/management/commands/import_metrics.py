@@ -32,7 +32,8 @@ class Command(BaseCommand):
             result = metric_values_import(stream, progress=progress)
         except ImportFailed as exc:
             raise CommandError(
-                f"{file}: {exc.total_errors} bad row(s), nothing was imported:\n{exc}"
+                f"{file}: {exc.bad_rows:,} bad row(s) ({exc.total_errors:,} problems), "
+                f"nothing was imported:\n{exc}"
             ) from None
         finally:
             if stream is not sys.stdin.buffer:
