@@ -163,7 +163,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60),
     "socket_connect_timeout": 2,
+    # how a sender (a web request) retries connecting: once, then give up (workers keep
+    # reconnecting on their own, per broker_connection_retry)
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
 }
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1}}
 # Redis down: a web request fails fast when it sends a task (the change is committed and
 # marked; the sweep sends it later) instead of retrying for many seconds.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}

@@ -23,34 +23,57 @@ PROGRESS_DB = "progress"
 
 
 def import_job_create(*, user, upload, kind: str, profile: ImportProfile | None) -> ImportJob:
-    """Store the upload (an .xlsx becomes CSV), count its rows, and start the check."""
+    """Store the upload as it came and start the check in the worker (which converts an
+    .xlsx to CSV and counts the rows: nothing slow happens in the web request). If the task
+    queue is unreachable, the job says so at once."""
     from kpis.tasks import import_job_check  # tasks is the entry point that imports us
 
-    if upload.name.lower().endswith(".xlsx"):
-        buffer = io.BytesIO()
-        rows = xlsx_to_csv(upload, buffer)
-        content = File(buffer, name="upload.csv")
-    else:
-        rows = _count_lines(upload)
-        upload.seek(0)
-        content = File(upload, name="upload.csv")
-    job = ImportJob(
-        kind=kind,
-        profile=profile,
-        user=user,
-        original_name=upload.name[:255],
-        rows_total=max(0, rows - 1),
-    )
-    job.file.save("upload.csv", content, save=False)
+    suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
+    job = ImportJob(kind=kind, profile=profile, user=user, original_name=upload.name[:255])
+    job.file.save(f"upload{suffix}", File(upload), save=False)
     job.size_bytes = job.file.size
     job.save()
-    transaction.on_commit(lambda: import_job_check.delay(job.pk))
+    transaction.on_commit(lambda: _send(job, import_job_check))
     return job
 
 
-def _count_lines(upload) -> int:
+def _send(job: ImportJob, task) -> None:
+    try:
+        task.delay(job.pk)
+    except Exception:  # the broker is down: say so on the job instead of a server error
+        logger.warning("could not queue import job %s", job.pk, exc_info=True)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            error_count=1,
+            errors=[{"line": None, "field": "", "message": QUEUE_DOWN}],
+        )
+
+
+QUEUE_DOWN = "The task queue is unreachable, so the file could not be processed; try again later."
+
+
+def _prepare(job: ImportJob, progress) -> None:
+    """In the worker, before the check: an .xlsx becomes CSV (replacing the upload) and the
+    rows are counted for the progress bar."""
+    if job.file.name.endswith(".xlsx"):
+        buffer = io.BytesIO()
+        with job.file.open("rb") as source:
+            rows = xlsx_to_csv(source, buffer, progress=progress)
+        job.file.delete(save=False)
+        job.file.save("upload.csv", File(buffer), save=False)
+    else:
+        with job.file.open("rb") as source:
+            rows = _count_lines(source)
+    job.rows_total = max(0, rows - 1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        file=job.file.name, size_bytes=job.file.size, rows_total=job.rows_total
+    )
+
+
+def _count_lines(stream) -> int:
     newlines, last = 0, b"\n"
-    for chunk in upload.chunks():
+    for chunk in iter(lambda: stream.read(2**20), b""):
         newlines += chunk.count(b"\n")
         last = chunk[-1:] or last
     return newlines + (last != b"\n")
@@ -68,7 +91,7 @@ def import_job_confirm(*, job: ImportJob) -> bool:
         status=ImportJob.Status.IMPORTING, rows=0
     )
     if started:
-        transaction.on_commit(lambda: import_job_import.delay(job.pk))
+        transaction.on_commit(lambda: _send(job, import_job_import))
     return bool(started)
 
 
@@ -81,6 +104,8 @@ def import_job_run(*, job_id: int, preview: bool) -> ImportJob:
 
     ended = False
     try:
+        if preview:
+            _prepare(job, progress)
         with job.file.open("rb") as stream:
             result = _run(job, stream, progress=progress, preview=preview)
     except ImportFailed as failure:

@@ -5,11 +5,12 @@ else's export (a CRM report, a spreadsheet) into (partner_code, kpi_code, observ
 import csv
 import io
 import warnings
+import zipfile
 
 import numpy as np
 import pandas as pd
 
-from kpis.imports.results import COLUMNS, RowError, short
+from kpis.imports.results import COLUMNS, ImportFailed, RowError, short
 from kpis.models import ImportProfile
 from partners.models import Partner
 
@@ -126,21 +127,60 @@ def _line_numbers(start: int, count: int, skipped: list[int]) -> np.ndarray:
     return np.setdiff1d(candidates, np.array(skipped, dtype=int), assume_unique=True)[:count]
 
 
-def xlsx_to_csv(source, target) -> int:
-    """Write the first sheet of an .xlsx workbook as UTF-8 CSV; returns the number of rows."""
+XLSX_MAX_ROWS = 1_000_000
+XLSX_MAX_UNCOMPRESSED = 500 * 2**20
+
+
+def xlsx_to_csv(source, target, *, progress=None, max_rows: int = XLSX_MAX_ROWS) -> int:
+    """Write the first sheet of an .xlsx workbook as UTF-8 CSV; returns the number of rows.
+    Refuses (ImportFailed) a file that is not a workbook, one that unpacks to more than
+    XLSX_MAX_UNCOMPRESSED bytes (a zip bomb) and a sheet of more than `max_rows` rows."""
     from openpyxl import load_workbook
 
-    workbook = load_workbook(source, read_only=True, data_only=True)
-    sheet = workbook.worksheets[0]
+    _check_workbook(source)
+    try:
+        workbook = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise _not_a_workbook(f"it could not be read ({type(exc).__name__})") from None
+    try:
+        return _write_sheet(workbook.worksheets[0], target, progress, max_rows)
+    finally:
+        workbook.close()
+
+
+def _write_sheet(sheet, target, progress, max_rows: int) -> int:
     text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text)
     count = 0
     for row in sheet.iter_rows(values_only=True):
-        writer.writerow(["" if cell is None else _cell_text(cell) for cell in row])
         count += 1
+        if count > max_rows:
+            raise ImportFailed(
+                [RowError(None, "", f"the sheet has more than {max_rows:,} rows; save it as CSV")]
+            )
+        writer.writerow(["" if cell is None else _cell_text(cell) for cell in row])
+        if progress and count % 50_000 == 0:
+            progress(count)
     text.detach()
-    workbook.close()
     return count
+
+
+def _check_workbook(source) -> None:
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = {info.filename: info.file_size for info in archive.infolist()}
+    except (zipfile.BadZipFile, OSError):
+        raise _not_a_workbook("it is not a zip archive") from None
+    if "xl/workbook.xml" not in names:
+        raise _not_a_workbook("the archive holds no workbook")
+    if sum(names.values()) > XLSX_MAX_UNCOMPRESSED:
+        size = XLSX_MAX_UNCOMPRESSED // 2**20
+        raise ImportFailed([RowError(None, "", f"the workbook unpacks to more than {size} MB")])
+    source.seek(0)
+
+
+def _not_a_workbook(why: str) -> ImportFailed:
+    return ImportFailed([RowError(None, "", f"the file is not an .xlsx workbook: {why}")])
 
 
 def _cell_text(cell) -> str:

@@ -6,30 +6,18 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psutil
 import psycopg2
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from assessments.models import RecomputeRun, RunStatus
 from assessments.tasks import recompute_period
 from kpis.models import Period
 from kpis.recompute import request_recompute
 from partnerscore.celery import app
-from tests.helpers import forget_pending_recomputes
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    host = s["HOST"] or "localhost"
-    if host.startswith("/"):
-        return f"postgresql://{s['USER']}:{s['PASSWORD']}@/{s['NAME']}?host={host}"
-    return f"postgresql://{s['USER']}:{s['PASSWORD']}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
+from tests.helpers import ROOT, database_url, forget_pending_recomputes
 
 
 def start_worker(queue: str, *, concurrency: int, beat: bool = False, env=None):

@@ -1,14 +1,30 @@
 """Bad files get a short, clear error and write nothing (issue: hardening)."""
 
 import io
+import os
+import subprocess
+import sys
 import time
+import zipfile
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from kpis.imports import ImportFailed, metric_values_import, partners_import
-from kpis.models import MetricValue
+from kpis.imports import ImportFailed, metric_values_import, partners_import, readers
+from kpis.imports.jobs import import_job_run
+from kpis.imports.readers import xlsx_to_csv
+from kpis.models import ImportJob, MetricValue, RecomputeMark
 from partners.models import Partner
+from tests.helpers import ROOT, database_url
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def load(text: str):
@@ -42,7 +58,9 @@ def test_a_missing_column_message_quotes_only_the_first_columns(world):
 
 
 def test_duplicate_headers_are_refused(world):
-    text = "partner_code,partner_code,kpi_code,observed_on,value\nACME,GLOBEX,revenue,2026-08-01,5\n"
+    text = (
+        "partner_code,partner_code,kpi_code,observed_on,value\nACME,GLOBEX,revenue,2026-08-01,5\n"
+    )
     with pytest.raises(ImportFailed) as info:
         load(text)
     assert info.value.errors == [
@@ -76,3 +94,106 @@ def test_partner_import_refuses_long_names_and_non_manager_managers(world):
         "line 3: 'acme' is not a channel manager's username",
     ]
     assert not Partner.objects.filter(code__startswith="NEW").exists()
+
+
+def upload(client, name: str, content: bytes, capture):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    with capture(execute=False):
+        response = client.post(
+            reverse("imports"),
+            {"file": SimpleUploadedFile(name, content), "kind": "metric_values"},
+        )
+    assert response.status_code == 302
+    return ImportJob.objects.latest("pk")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"partner_code,kpi_code\nACME,revenue\n", "it is not a zip archive"),
+        (zip_of({"hello.txt": b"hi"}), "the archive holds no workbook"),
+    ],
+    ids=["text-named-xlsx", "zip-without-workbook"],
+)
+def test_a_file_that_lies_about_being_xlsx_is_refused_and_not_kept(
+    world, client, django_capture_on_commit_callbacks, content, message
+):
+    client.force_login(world.manager)
+    job = upload(client, "x.xlsx", content, django_capture_on_commit_callbacks)
+    stored = job.file.path
+    job = import_job_run(job_id=job.pk, preview=True)
+    assert job.status == ImportJob.Status.INVALID
+    assert job.errors[0]["message"] == f"the file is not an .xlsx workbook: {message}"
+    assert not os.path.exists(stored) and not job.file
+
+
+def test_a_sheet_over_the_row_limit_is_refused(world):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for i in range(12):
+        book.active.append(["ACME", "revenue", "2026-08-01", i])
+    source = io.BytesIO()
+    book.save(source)
+    source.seek(0)
+    with pytest.raises(ImportFailed) as info:
+        xlsx_to_csv(source, io.BytesIO(), max_rows=10)
+    assert info.value.errors == ["the sheet has more than 10 rows; save it as CSV"]
+
+
+def test_a_workbook_that_unpacks_too_big_is_refused(world, monkeypatch):
+    monkeypatch.setattr(readers, "XLSX_MAX_UNCOMPRESSED", 1000)
+    bomb = zip_of({"xl/workbook.xml": b"<x/>", "xl/worksheets/sheet1.xml": b" " * 5000})
+    with pytest.raises(ImportFailed) as info:
+        xlsx_to_csv(io.BytesIO(bomb), io.BytesIO())
+    assert info.value.errors == ["the workbook unpacks to more than 0 MB"]
+
+
+# Runs in a process whose broker is a port where nothing listens (Redis is down for it).
+UPLOAD_WITH_REDIS_DOWN = """
+import django, time
+django.setup()
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.contrib.auth.models import User
+client = Client()
+client.force_login(User.objects.get(username="manager"))
+started = time.monotonic()
+response = client.post(
+    "/imports/", {"file": SimpleUploadedFile("v.csv", b"a\\n"), "kind": "metric_values"}
+)
+print(response.status_code, round(time.monotonic() - started, 1))
+started = time.monotonic()
+response = client.post(
+    "/api/v1/metric-values/",
+    {"partner": "ACME", "kpi": "revenue", "observed_on": "2026-08-01", "value": 5},
+    content_type="application/json",
+)
+print(response.status_code, round(time.monotonic() - started, 1))
+"""
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_an_upload_while_redis_is_down_shows_a_failed_job_not_a_500(world, client):
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": "redis://127.0.0.1:1/0"}
+    done = subprocess.run(
+        [sys.executable, "-c", UPLOAD_WITH_REDIS_DOWN],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    status, seconds, api_status, api_seconds = done.stdout.split()
+    assert (status, api_status) == ("302", "201"), done.stderr[-2000:]
+    assert float(seconds) < 10 and float(api_seconds) < 10  # fails fast, no long retries
+    # the API write is committed and its recompute waits in PostgreSQL for the sweep
+    assert MetricValue.objects.filter(partner=world.acme, value=5).exists()
+    assert RecomputeMark.objects.filter(period=world.q3, partner=world.acme).exists()
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    client.force_login(world.manager)
+    page = client.get(reverse("import-detail", args=[job.pk])).content.decode()
+    assert "The task queue is unreachable" in page
