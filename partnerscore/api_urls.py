@@ -1,15 +1,44 @@
 """REST API v1: each app's router, the token endpoint and the OpenAPI schema."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from partnerscore.auth import token_expired
 
 app_name = "api"
 # Tags and operation ids without the version; request bodies without read-only fields.
 SCHEMA = {"SCHEMA_PATH_PREFIX": r"/api/v[0-9]+", "COMPONENT_SPLIT_REQUEST": True}
 
+
+class ObtainExpiringToken(ObtainAuthToken):
+    """POST username and password: the user's token, renewed if it has expired."""
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            if getattr(request, "axes_locked_out", False):  # set by django-axes
+                return Response(
+                    {"detail": "Too many failed sign-ins: locked out for a while."}, status=429
+                )
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        if token_expired(token):
+            token.delete()
+            token = Token.objects.create(user=user)
+        expires = token.created + dt.timedelta(hours=settings.API_TOKEN_HOURS)
+        return Response({"token": token.key, "expires": expires.isoformat()})
+
+
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", ObtainExpiringToken.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA), name="schema"),
     path("", include("partners.api.urls")),
     path("", include("kpis.api.urls")),

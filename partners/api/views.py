@@ -10,7 +10,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -24,6 +24,7 @@ from partners.api.serializers import (
 )
 from partners.filtersets import PartnerFilterSet, PartnerTypeFilterSet, RegionFilterSet
 from partners.models import PartnerType, Region
+from partnerscore.auth import ExpiringTokenAuthentication
 
 ADMIN, MANAGER, PARTNER = "admin", "manager", "partner"
 
@@ -110,7 +111,7 @@ class ApiViewSetMixin:
     # protected rows) become 400/409, never 500. Every viewset sets a lookup_value_regex, so
     # odd path values (a NUL, a slash) are a 404 from the URL resolver, not a database error.
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     parser_classes = [JSONParser]
     pagination_class = ApiPagination
     schema = ApiSchema()
