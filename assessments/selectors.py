@@ -153,7 +153,10 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
     )
     if partner_ids is not None:
         previous_scorecards = previous_scorecards.filter(partner_id__in=partner_ids)
-    previous_cards = _frame(previous_scorecards, ["partner_id", "score", "tier", "tier_min_score"])
+    # float dtypes even when every value is NULL (a period with no data): the method compares
+    previous_cards = _frame(
+        previous_scorecards, ["partner_id", "score", "tier", "tier_min_score"]
+    ).astype({"score": "float64", "tier_min_score": "float64"})
     return RecomputeInputs(
         period=period,
         kpis=kpis,

@@ -110,3 +110,19 @@ def test_a_dropped_queue_message_is_recomputed_by_the_next_sweep(world):
     assert (run.trigger, run.status) == ("sweep", "succeeded")
     card = Scorecard.objects.get(period=world.q3, partner=world.acme)
     assert card.score == pytest.approx(108.0)  # revenue alone: 100 + 20 * (120k - 100k) / 50k
+
+
+def test_a_period_after_one_without_any_data_recomputes(world):
+    """The previous period's scorecards all have no score and no tier (found by the browser
+    test: the trend compared a float with None)."""
+    scorecards_recompute(period_id=world.q2.pk, trigger="empty")
+    assert set(Scorecard.objects.filter(period=world.q2).values_list("status", flat=True)) == {
+        "no_data"
+    }
+    metric_values_upsert(
+        [{"partner": "ACME", "kpi": "revenue", "observed_on": "2026-08-01", "value": 120000}]
+    )
+    run = scorecards_recompute(period_id=world.q3.pk, trigger="after empty")
+    assert run.status == "succeeded"
+    card = Scorecard.objects.get(period=world.q3, partner=world.acme)
+    assert (card.previous_tier, card.trend) == ("", None)
