@@ -8,9 +8,11 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from partnerscore.auth import token_expired
+from partnerscore.parsers import SafeJSONParser
 
 app_name = "api"
 # Tags and operation ids without the version; request bodies without read-only fields.
@@ -19,6 +21,8 @@ SCHEMA = {"SCHEMA_PATH_PREFIX": r"/api/v[0-9]+", "COMPONENT_SPLIT_REQUEST": True
 
 class ObtainExpiringToken(ObtainAuthToken):
     """POST username and password: the user's token, renewed if it has expired."""
+
+    parser_classes = (FormParser, MultiPartParser, SafeJSONParser)
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -94,3 +94,13 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/metric-values/bulk/"])
+def test_a_deeply_nested_json_body_is_a_clear_400(world, path):
+    api = APIClient()
+    api.force_authenticate(world.admin)
+    body = "[" * 5000 + "]" * 5000
+    response = api.post(path, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in str(response.json())

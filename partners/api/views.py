@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from partners.access import is_manager, portal_partner_id, visible_partners
@@ -25,6 +24,7 @@ from partners.api.serializers import (
 from partners.filtersets import PartnerFilterSet, PartnerTypeFilterSet, RegionFilterSet
 from partners.models import PartnerType, Region
 from partnerscore.auth import ExpiringTokenAuthentication
+from partnerscore.parsers import SafeJSONParser
 
 ADMIN, MANAGER, PARTNER = "admin", "manager", "partner"
 
@@ -112,7 +112,7 @@ class ApiViewSetMixin:
     # odd path values (a NUL, a slash) are a 404 from the URL resolver, not a database error.
 
     authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     pagination_class = ApiPagination
     schema = ApiSchema()
 
