@@ -59,9 +59,9 @@ def period_lock(period_id: int) -> Iterator[None]:
 def score_period(inputs: RecomputeInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The method (kpis.scoring) on one period's inputs -> (lines, cards)."""
     partner_ids = pd.Index(inputs.members["partner_id"], name="partner_id")
-    values = scoring.period_values(inputs.values, inputs.kpis)
-    previous = scoring.period_values(inputs.previous_values, inputs.kpis)
-    values = scoring.add_formula_values(values, previous, inputs.kpis, partner_ids)
+    values = _finite(scoring.period_values(inputs.values, inputs.kpis))
+    previous = _finite(scoring.period_values(inputs.previous_values, inputs.kpis))
+    values = _finite(scoring.add_formula_values(values, previous, inputs.kpis, partner_ids))
     lines = scoring.score_lines(
         members=inputs.members,
         lines=inputs.lines,
@@ -78,6 +78,17 @@ def score_period(inputs: RecomputeInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
         previous=inputs.previous_cards,
     )
     return lines, cards
+
+
+def _finite(values: pd.DataFrame) -> pd.DataFrame:
+    """A period value that is not a finite number (a formula that overflows) counts as
+    missing, like a division by zero: no infinity reaches a scorecard, a page or JSON.
+    (Metric values themselves are bounded: kpis.models.MAX_ABS_VALUE.)"""
+    infinite = np.isinf(values["value"].to_numpy(dtype="float64", na_value=np.nan))
+    if infinite.any():
+        values = values.copy()
+        values.loc[infinite, "value"] = np.nan
+    return values
 
 
 def scorecards_recompute(*, period_id: int, trigger: str) -> RecomputeRun:

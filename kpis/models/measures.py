@@ -1,6 +1,9 @@
 """What is measured: KPIs, periods, metric values."""
 
-from django.core.validators import RegexValidator
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -80,6 +83,23 @@ class KPI(models.Model):
         return self.code
 
 
+# A metric value is a finite number of at most this size: sums of millions of them stay
+# finite, so no infinity can reach a scorecard, a page or the API's JSON.
+MAX_ABS_VALUE = 1e15
+
+# Dates outside this range are typing mistakes (year 20226, 0026): refused on every input path
+# (metric values in files and the API, periods), by this validator and the database.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2200, 12, 31)
+
+
+def validate_sane_date(value: dt.date) -> None:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValidationError(
+            f"{value.isoformat()} is outside the years {FIRST_DAY.year}-{LAST_DAY.year}."
+        )
+
+
 class Granularity(models.TextChoices):
     MONTH = "month", "Month"
     QUARTER = "quarter", "Quarter"
@@ -95,8 +115,8 @@ class Period(models.Model):
     dated into periods), so every app to the right of kpis can use it."""
 
     code = models.CharField(max_length=20, unique=True, help_text="e.g. 2026-Q3 or 2026-07")
-    start = models.DateField()
-    end = models.DateField(help_text="Inclusive.")
+    start = models.DateField(validators=[validate_sane_date])
+    end = models.DateField(help_text="Inclusive.", validators=[validate_sane_date])
     granularity = models.CharField(max_length=7, choices=Granularity, default=Granularity.QUARTER)
     status = models.CharField(max_length=6, choices=PeriodStatus, default=PeriodStatus.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -104,6 +124,11 @@ class Period(models.Model):
     class Meta:
         ordering = ["-end"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=FIRST_DAY) & Q(end__lte=LAST_DAY),
+                name="period_sane_dates",
+                violation_error_message="A period must lie within the years 1900-2200.",
+            ),
             models.CheckConstraint(
                 condition=Q(start__lte=F("end")),
                 name="period_start_before_end",
@@ -153,14 +178,25 @@ class MetricValue(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    observed_on = models.DateField()
-    value = models.FloatField()
+    observed_on = models.DateField(validators=[validate_sane_date])
+    value = models.FloatField(
+        validators=[MinValueValidator(-MAX_ABS_VALUE), MaxValueValidator(MAX_ABS_VALUE)]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "kpi", "observed_on"], name="unique_metric_observation"
+            ),
+            # NaN sorts above every number in PostgreSQL, so this refuses NaN and infinities
+            models.CheckConstraint(
+                condition=Q(value__gte=-MAX_ABS_VALUE) & Q(value__lte=MAX_ABS_VALUE),
+                name="metric_value_finite",
+            ),
+            models.CheckConstraint(
+                condition=Q(observed_on__gte=FIRST_DAY) & Q(observed_on__lte=LAST_DAY),
+                name="metric_value_sane_date",
             ),
         ]
         indexes = [models.Index(fields=["observed_on", "kpi"], name="metric_period_idx")]
