@@ -100,6 +100,7 @@ def scorecard(request: HttpRequest, code: str) -> HttpResponse:
 def _csv_response(filename: str, lines) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"  # a partner's numbers never sit in a shared cache
     return response
 
 

@@ -104,3 +104,10 @@ def test_a_deeply_nested_json_body_is_a_clear_400(world, path):
     response = api.post(path, body, content_type="application/json")
     assert response.status_code == 400
     assert "nested too deeply" in str(response.json())
+
+
+def test_exports_are_not_cached(world, client):
+    client.force_login(world.manager)
+    for path in ("/portfolio/export.csv", "/partners/ACME/export.csv"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
