@@ -2,7 +2,6 @@
 transaction, the generated partners and periods (bulk_create) and their metric values (COPY,
 with the table's constraints and indexes rebuilt once at the end), and the demo logins."""
 
-import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -41,13 +40,10 @@ from partnerscore.demo.catalog import (
 )
 from partnerscore.demo.generator import DemoWorld, check_sizes, generate_world
 from partnerscore.demo.quarters import Calendar, DemoError, day_numbers, parse_quarter
+from partnerscore.pgcopy import copy_in
 
 COPY_CHUNK = 500_000  # rows per COPY: bounds the CSV buffer's memory
 METRIC_TABLE = "kpis_metricvalue"
-COPY_SQL = (
-    "COPY kpis_metricvalue (partner_id, kpi_id, observed_on, value, updated_at) "
-    "FROM STDIN WITH (FORMAT csv)"
-)
 
 
 def ensure_catalog() -> None:
@@ -221,17 +217,9 @@ def _copy_values(values: pd.DataFrame, partner_ids: np.ndarray) -> int:
     if values.empty:
         return 0
     frame = _metric_frame(values, partner_ids)
-    with _bulk_load(METRIC_TABLE), connection.cursor() as cursor:
-        for start in range(0, len(frame), COPY_CHUNK):
-            cursor.cursor.copy_expert(COPY_SQL, _csv(frame.iloc[start : start + COPY_CHUNK]))
-    return len(frame)
-
-
-def _csv(frame: pd.DataFrame) -> io.StringIO:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, header=False, index=False)
-    buffer.seek(0)
-    return buffer
+    with _bulk_load(METRIC_TABLE):
+        chunks = range(0, len(frame), COPY_CHUNK)
+        return sum(copy_in(METRIC_TABLE, frame.iloc[i : i + COPY_CHUNK]) for i in chunks)
 
 
 def _metric_frame(values: pd.DataFrame, partner_ids: np.ndarray) -> pd.DataFrame:
