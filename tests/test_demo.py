@@ -11,7 +11,19 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from kpis.formula import validate
-from kpis.models import KPI, MetricValue, ModelLine, Period, ScoringModelVersion, check_thresholds
+from kpis.models import (
+    KPI,
+    Granularity,
+    MetricValue,
+    MissingPolicy,
+    ModelLine,
+    Period,
+    PeriodStatus,
+    ScoringModelVersion,
+    Source,
+    VersionStatus,
+    check_thresholds,
+)
 from partners.access import MANAGERS_GROUP
 from partners.models import Partner, PortalUser
 from partnerscore.demo import DemoError, last_completed_quarter, seed_demo
@@ -122,10 +134,10 @@ def test_every_model_has_one_active_version_whose_weights_sum_to_100():
     versions = ScoringModelVersion.objects.prefetch_related("lines", "tiers")
     assert versions.count() == len(MODEL_LINES) + 1  # one per type, plus the default
     for version in versions:
-        assert version.status == "active"
+        assert version.status == VersionStatus.ACTIVE
         assert sum(line.weight for line in version.lines.all()) == pytest.approx(100)
         assert 0 in {tier.min_score for tier in version.tiers.all()}
-        assert version.missing_policy == "renormalize"
+        assert version.missing_policy == MissingPolicy.RENORMALIZE
         assert version.min_coverage == 0.5 and version.amber_from == 60
 
 
@@ -142,7 +154,7 @@ def test_every_line_has_valid_thresholds_for_its_kpis_direction():
 
 def test_every_formula_parses_and_uses_known_kpis():
     codes = {spec.code for spec in KPI_CATALOG}
-    formulas = {spec.code: spec.formula for spec in KPI_CATALOG if spec.source == "formula"}
+    formulas = {spec.code: spec.formula for spec in KPI_CATALOG if spec.source == Source.FORMULA}
     assert len(formulas) == 10
     for code, text in formulas.items():
         validate(text, code=code, known_codes=codes, formulas=formulas)
@@ -155,7 +167,7 @@ def test_every_model_kpi_is_generated_or_computed_for_its_type():
         reported = set(type_inputs(type_code))
         for code, *_ in lines:
             spec = specs[code]
-            assert code in reported or spec.source == "formula", (type_code, code)
+            assert code in reported or spec.source == Source.FORMULA, (type_code, code)
 
 
 # -- seeding -------------------------------------------------------------------------------------
@@ -198,7 +210,8 @@ def test_type_mix_periods_and_newcomers_follow_demo_md():
         assert shares[code] == pytest.approx(share, abs=0.01)
     periods = Period.objects.order_by("start")
     assert [p.code for p in periods] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
-    assert {(p.granularity, p.status) for p in periods} == {("quarter", "open")}
+    quarter_open = (Granularity.QUARTER, PeriodStatus.OPEN)
+    assert {(p.granularity, p.status) for p in periods} == {quarter_open}
     newcomers = Partner.objects.filter(joined_on__gt=periods[0].start)
     assert 0 < newcomers.count() < 20
     assert not MetricValue.objects.filter(

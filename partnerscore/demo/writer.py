@@ -17,6 +17,7 @@ from django.utils import timezone
 from kpis.models import (
     KPI,
     Granularity,
+    MissingPolicy,
     ModelLine,
     Period,
     PeriodStatus,
@@ -82,7 +83,7 @@ def _ensure_version(model: ScoringModel, lines: tuple[Line, ...], kpis: dict[str
         model=model,
         number=1,
         status=VersionStatus.ACTIVE,
-        missing_policy="renormalize",
+        missing_policy=MissingPolicy.RENORMALIZE,
         min_coverage=0.5,
         amber_from=60.0,
         published_at=timezone.now(),
