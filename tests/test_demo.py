@@ -2,6 +2,10 @@
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -112,6 +116,22 @@ def test_nps_answers_are_whole_numbers_from_0_to_10():
     assert (answers == answers.round()).all()
 
 
+def test_the_generator_imports_without_the_orm():
+    """catalog, quarters and generator are pure: importing them (and the package, whose
+    seed_demo is imported on first use) loads no model and needs no settings."""
+    code = (
+        "import sys, partnerscore.demo, partnerscore.demo.generator; "
+        "print(sorted(m for m in sys.modules if m.startswith(('django.db', 'kpis', 'partners.'))))"
+    )
+    unset = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"
+
+
 # -- catalog -------------------------------------------------------------------------------------
 
 
@@ -126,6 +146,14 @@ def test_ensure_catalog_is_idempotent():
         ModelLine.objects.count(),
     )
     assert counts[0] == len(KPI_CATALOG)
+
+
+@pytest.mark.django_db
+def test_every_catalogue_kpi_passes_the_models_validation():
+    """The catalogue is plain strings (it imports no Django): the model's choices judge them."""
+    ensure_catalog()
+    for kpi in KPI.objects.all():
+        kpi.full_clean()
 
 
 @pytest.mark.django_db
