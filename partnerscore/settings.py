@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "kpis",
     "assessments",
     "feedback",
+    "partnerscore",  # no models: the seed_demo command (wiring that writes into every app)
     "axes",
     "csp",
 ]

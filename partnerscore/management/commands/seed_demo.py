@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from kpis.demo import DemoError, last_completed_quarter, seed_demo
+from partnerscore.demo import DemoError, last_completed_quarter, seed_demo
 
 
 class Command(BaseCommand):

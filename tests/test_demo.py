@@ -1,7 +1,11 @@
-"""The demo world (kpis/demo.py, DEMO.md): deterministic, consistent catalog, realistic mix."""
+"""The demo world (partnerscore/demo, DEMO.md): deterministic, consistent catalog, realistic mix."""
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,11 +14,27 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from kpis import demo
 from kpis.formula import validate
-from kpis.models import KPI, MetricValue, ModelLine, Period, ScoringModelVersion, check_thresholds
+from kpis.models import (
+    KPI,
+    Granularity,
+    MetricValue,
+    MissingPolicy,
+    ModelLine,
+    Period,
+    PeriodStatus,
+    ScoringModelVersion,
+    Source,
+    VersionStatus,
+    check_thresholds,
+)
 from partners.access import MANAGERS_GROUP
 from partners.models import Partner, PortalUser
+from partnerscore.demo import DemoError, last_completed_quarter, seed_demo
+from partnerscore.demo.catalog import KPI_CATALOG, MANAGERS, MODEL_LINES, PARTNER_TYPES
+from partnerscore.demo.generator import generate_world, type_inputs
+from partnerscore.demo.quarters import day_numbers, parse_quarter, quarter_calendar
+from partnerscore.demo.writer import METRIC_TABLE, ensure_catalog
 
 SMALL = {"partners": 50, "periods": 4, "seed": 7, "last_quarter": "2026-Q3"}
 
@@ -52,11 +72,11 @@ def wipe_seeded_rows() -> None:
     ],
 )
 def test_last_completed_quarter(today, expected):
-    assert demo.last_completed_quarter(today) == expected
+    assert last_completed_quarter(today) == expected
 
 
 def test_quarter_calendar_ends_at_the_last_quarter_with_inclusive_dates():
-    cal = demo.quarter_calendar("2026-Q1", 2)
+    cal = quarter_calendar("2026-Q1", 2)
     assert cal.codes == ("2025-Q4", "2026-Q1")
     assert cal.starts.tolist() == [dt.date(2025, 10, 1), dt.date(2026, 1, 1)]
     assert cal.ends.tolist() == [dt.date(2025, 12, 31), dt.date(2026, 3, 31)]
@@ -65,35 +85,51 @@ def test_quarter_calendar_ends_at_the_last_quarter_with_inclusive_dates():
 
 @pytest.mark.parametrize("text", ["2026Q3", "2026-Q5", "Q3-2026", "", "26-Q1"])
 def test_bad_quarter_text_is_rejected(text):
-    with pytest.raises(demo.DemoError, match="YYYY-Qn"):
-        demo.parse_quarter(text)
+    with pytest.raises(DemoError, match="YYYY-Qn"):
+        parse_quarter(text)
 
 
 def test_generator_is_deterministic_and_seed_dependent():
-    first = demo.generate_world(partners=120, periods=3, seed=1, last_quarter="2026-Q3")
-    again = demo.generate_world(partners=120, periods=3, seed=1, last_quarter="2026-Q3")
-    other = demo.generate_world(partners=120, periods=3, seed=2, last_quarter="2026-Q3")
+    first = generate_world(partners=120, periods=3, seed=1, last_quarter="2026-Q3")
+    again = generate_world(partners=120, periods=3, seed=1, last_quarter="2026-Q3")
+    other = generate_world(partners=120, periods=3, seed=2, last_quarter="2026-Q3")
     pd.testing.assert_frame_equal(first.partners, again.partners)
     pd.testing.assert_frame_equal(first.values, again.values)
     assert not first.values["value"].equals(other.values["value"])
 
 
 def test_generated_observations_are_unique_and_inside_the_periods():
-    world = demo.generate_world(partners=300, periods=4, seed=3, last_quarter="2026-Q3")
+    world = generate_world(partners=300, periods=4, seed=3, last_quarter="2026-Q3")
     values = world.values
     assert not values.duplicated(["partner", "kpi", "day"]).any()
-    days = demo._days(world.calendar.starts[0]), demo._days(world.calendar.ends[-1])
+    days = day_numbers(world.calendar.starts[0]), day_numbers(world.calendar.ends[-1])
     assert values["day"].between(*days).all()
     joined = world.partners["joined"].to_numpy()[values["partner"].to_numpy()]
     assert (values["day"].to_numpy() >= joined).all()  # nothing before a partner joined
 
 
 def test_nps_answers_are_whole_numbers_from_0_to_10():
-    world = demo.generate_world(partners=200, periods=2, seed=5, last_quarter="2026-Q3")
+    world = generate_world(partners=200, periods=2, seed=5, last_quarter="2026-Q3")
     answers = world.values.loc[world.values["kpi"] == "customer_nps", "value"]
     assert len(answers) > 0
     assert answers.between(0, 10).all()
     assert (answers == answers.round()).all()
+
+
+def test_the_generator_imports_without_the_orm():
+    """catalog, quarters and generator are pure: importing them (and the package, whose
+    seed_demo is imported on first use) loads no model and needs no settings."""
+    code = (
+        "import sys, partnerscore.demo, partnerscore.demo.generator; "
+        "print(sorted(m for m in sys.modules if m.startswith(('django.db', 'kpis', 'partners.'))))"
+    )
+    unset = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"
 
 
 # -- catalog -------------------------------------------------------------------------------------
@@ -101,33 +137,41 @@ def test_nps_answers_are_whole_numbers_from_0_to_10():
 
 @pytest.mark.django_db
 def test_ensure_catalog_is_idempotent():
-    demo.ensure_catalog()
+    ensure_catalog()
     counts = (KPI.objects.count(), ScoringModelVersion.objects.count(), ModelLine.objects.count())
-    demo.ensure_catalog()
+    ensure_catalog()
     assert counts == (
         KPI.objects.count(),
         ScoringModelVersion.objects.count(),
         ModelLine.objects.count(),
     )
-    assert counts[0] == len(demo.KPI_CATALOG)
+    assert counts[0] == len(KPI_CATALOG)
+
+
+@pytest.mark.django_db
+def test_every_catalogue_kpi_passes_the_models_validation():
+    """The catalogue is plain strings (it imports no Django): the model's choices judge them."""
+    ensure_catalog()
+    for kpi in KPI.objects.all():
+        kpi.full_clean()
 
 
 @pytest.mark.django_db
 def test_every_model_has_one_active_version_whose_weights_sum_to_100():
-    demo.ensure_catalog()
+    ensure_catalog()
     versions = ScoringModelVersion.objects.prefetch_related("lines", "tiers")
-    assert versions.count() == len(demo.MODEL_LINES) + 1  # one per type, plus the default
+    assert versions.count() == len(MODEL_LINES) + 1  # one per type, plus the default
     for version in versions:
-        assert version.status == "active"
+        assert version.status == VersionStatus.ACTIVE
         assert sum(line.weight for line in version.lines.all()) == pytest.approx(100)
         assert 0 in {tier.min_score for tier in version.tiers.all()}
-        assert version.missing_policy == "renormalize"
+        assert version.missing_policy == MissingPolicy.RENORMALIZE
         assert version.min_coverage == 0.5 and version.amber_from == 60
 
 
 @pytest.mark.django_db
 def test_every_line_has_valid_thresholds_for_its_kpis_direction():
-    demo.ensure_catalog()
+    ensure_catalog()
     for line in ModelLine.objects.select_related("kpi"):
         check_thresholds(
             direction=line.kpi.direction, floor=line.floor, target=line.target,
@@ -137,8 +181,8 @@ def test_every_line_has_valid_thresholds_for_its_kpis_direction():
 
 
 def test_every_formula_parses_and_uses_known_kpis():
-    codes = {spec.code for spec in demo.KPI_CATALOG}
-    formulas = {spec.code: spec.formula for spec in demo.KPI_CATALOG if spec.source == "formula"}
+    codes = {spec.code for spec in KPI_CATALOG}
+    formulas = {spec.code: spec.formula for spec in KPI_CATALOG if spec.source == Source.FORMULA}
     assert len(formulas) == 10
     for code, text in formulas.items():
         validate(text, code=code, known_codes=codes, formulas=formulas)
@@ -146,12 +190,12 @@ def test_every_formula_parses_and_uses_known_kpis():
 
 
 def test_every_model_kpi_is_generated_or_computed_for_its_type():
-    specs = {spec.code: spec for spec in demo.KPI_CATALOG}
-    for type_code, lines in demo.MODEL_LINES.items():
-        reported = set(demo.type_inputs(type_code))
+    specs = {spec.code: spec for spec in KPI_CATALOG}
+    for type_code, lines in MODEL_LINES.items():
+        reported = set(type_inputs(type_code))
         for code, *_ in lines:
             spec = specs[code]
-            assert code in reported or spec.source == "formula", (type_code, code)
+            assert code in reported or spec.source == Source.FORMULA, (type_code, code)
 
 
 # -- seeding -------------------------------------------------------------------------------------
@@ -159,10 +203,10 @@ def test_every_model_kpi_is_generated_or_computed_for_its_type():
 
 @pytest.mark.django_db
 def test_seeding_twice_into_an_empty_database_gives_the_same_rows():
-    counts = demo.seed_demo(**SMALL)
+    counts = seed_demo(**SMALL)
     first = seeded_digest()
     wipe_seeded_rows()
-    assert demo.seed_demo(**SMALL) == counts
+    assert seed_demo(**SMALL) == counts
     assert seeded_digest() == first
     assert counts["partners"] == 50 and counts["periods"] == 4
     assert counts["metric_values"] == MetricValue.objects.count() > 0
@@ -175,26 +219,27 @@ def test_seeding_restores_the_metric_tables_constraints_and_indexes():
             cursor.execute(
                 "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass "
                 "UNION SELECT indexname FROM pg_indexes WHERE tablename = %s",
-                [demo.METRIC_TABLE, demo.METRIC_TABLE],
+                [METRIC_TABLE, METRIC_TABLE],
             )
             return {name for (name,) in cursor.fetchall()}
 
     before = schema()
-    demo.seed_demo(**SMALL)
+    seed_demo(**SMALL)
     assert schema() == before
     assert "unique_metric_observation" in before
 
 
 @pytest.mark.django_db
 def test_type_mix_periods_and_newcomers_follow_demo_md():
-    demo.seed_demo(**SMALL | {"partners": 200})
+    seed_demo(**SMALL | {"partners": 200})
     mix = pd.Series(Partner.objects.values_list("partner_type__code", flat=True))
     shares = mix.value_counts(normalize=True)
-    for code, _, share in demo.PARTNER_TYPES:
+    for code, _, share in PARTNER_TYPES:
         assert shares[code] == pytest.approx(share, abs=0.01)
     periods = Period.objects.order_by("start")
     assert [p.code for p in periods] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
-    assert {(p.granularity, p.status) for p in periods} == {("quarter", "open")}
+    quarter_open = (Granularity.QUARTER, PeriodStatus.OPEN)
+    assert {(p.granularity, p.status) for p in periods} == {quarter_open}
     newcomers = Partner.objects.filter(joined_on__gt=periods[0].start)
     assert 0 < newcomers.count() < 20
     assert not MetricValue.objects.filter(
@@ -204,7 +249,7 @@ def test_type_mix_periods_and_newcomers_follow_demo_md():
 
 @pytest.mark.django_db
 def test_between_5_and_10_percent_of_reported_kpi_values_are_missing():
-    demo.seed_demo(**SMALL | {"partners": 200})
+    seed_demo(**SMALL | {"partners": 200})
     periods = list(Period.objects.order_by("start").values_list("start", "end"))
     observed = pd.DataFrame.from_records(
         MetricValue.objects.values_list("partner_id", "kpi__code", "observed_on"),
@@ -217,7 +262,7 @@ def test_between_5_and_10_percent_of_reported_kpi_values_are_missing():
         for partner in Partner.objects.select_related("partner_type")
         for quarter, (start, _) in enumerate(periods)
         if partner.joined_on <= start
-        for kpi in demo.type_inputs(partner.partner_type.code)
+        for kpi in type_inputs(partner.partner_type.code)
     ]
     missing = sum(cell not in present for cell in expected) / len(expected)
     assert 0.05 <= missing <= 0.10
@@ -225,7 +270,7 @@ def test_between_5_and_10_percent_of_reported_kpi_values_are_missing():
 
 @pytest.mark.django_db
 def test_personas_can_log_in_with_the_right_roles():
-    demo.seed_demo(**SMALL)
+    seed_demo(**SMALL)
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("admin")
     manager = User.objects.get(username="manager")
@@ -244,10 +289,10 @@ def test_personas_can_log_in_with_the_right_roles():
 
 @pytest.mark.django_db
 def test_without_users_only_the_catalog_and_portfolio_are_written():
-    demo.seed_demo(**SMALL | {"with_users": False})
+    seed_demo(**SMALL | {"with_users": False})
     assert not User.objects.filter(username__in=["admin", "manager", "partner"]).exists()
     assert not PortalUser.objects.exists()
-    assert User.objects.count() == len(demo.MANAGERS)  # the channel managers, no logins
+    assert User.objects.count() == len(MANAGERS)  # the channel managers, no logins
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -289,7 +334,7 @@ def test_tiers_are_mostly_stable_quarter_over_quarter():
     from assessments.models import Scorecard, TierChange
     from assessments.services import scorecards_recompute
 
-    demo.seed_demo(partners=400, periods=3, seed=11, last_quarter="2026-Q3", with_users=False)
+    seed_demo(partners=400, periods=3, seed=11, last_quarter="2026-Q3", with_users=False)
     periods = list(Period.objects.order_by("start"))
     for period in periods:
         scorecards_recompute(period_id=period.pk, trigger="test")
