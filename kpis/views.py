@@ -8,13 +8,13 @@ from django.views.decorators.http import require_POST
 
 from kpis.imports.jobs import import_job_confirm, import_job_create, import_job_progress
 from kpis.models import ImportJob, ImportKind, ImportProfile
-from partners.access import is_manager
+from partners.access import can_import
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx")
 
 
 def _require_importer(user) -> None:
-    if not (is_manager(user) or user.is_staff):
+    if not can_import(user):
         raise Http404("Imports are for channel managers and admins.")
 
 

@@ -1,9 +1,12 @@
-from partners.access import is_manager, portal_partner_id
+from partners.access import can_import, is_manager, is_partner_user, role
 
 
-def role(request) -> dict:
+def role_flags(request) -> dict:
+    """What the navigation may offer, as partners.access decides it."""
     user = request.user
     return {
+        "role": role(user),
         "is_manager": is_manager(user),
-        "is_partner_user": portal_partner_id(user) is not None,
+        "is_partner_user": is_partner_user(user),
+        "can_import": can_import(user),
     }

@@ -24,13 +24,8 @@ from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChang
 from assessments.services import period_close, period_reopen
 from kpis.models import Period
 from partners.access import visible_partners
-from partners.api.views import (
-    AdminWrites,
-    ApiModelViewSet,
-    ApiReadOnlyViewSet,
-    Conflict,
-    NotForPartners,
-)
+from partners.api.permissions import AdminWrites, NotForPartners
+from partnerscore.api import ApiModelViewSet, ApiReadOnlyViewSet, Conflict
 
 ID_REGEX = r"[0-9]+"
 

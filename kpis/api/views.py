@@ -3,7 +3,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from kpis.api.serializers import (
     BULK_MAX_ROWS,
@@ -33,15 +32,8 @@ from kpis.models import (
 from kpis.recompute import request_recompute_of_dates
 from kpis.services import target_override_changed
 from partners.access import visible_partners
-from partners.api.views import (
-    AdminWrites,
-    ApiModelViewSet,
-    ApiReadOnlyViewSet,
-    ApiSchema,
-    ApiViewSetMixin,
-    ManagersWrite,
-    NotForPartners,
-)
+from partners.api.permissions import AdminWrites, ManagersWrite, NotForPartners
+from partnerscore.api import ApiModelViewSet, ApiReadOnlyViewSet, ApiView
 
 ID_REGEX = r"[0-9]+"
 
@@ -158,13 +150,10 @@ def _shape_refusal(rows) -> Response | None:
     return None
 
 
-class MetricValueBulkView(APIView):
+class MetricValueBulkView(ApiView):
     """Upsert up to 10,000 metric values at once: all rows valid, or nothing is written."""
 
-    authentication_classes = ApiViewSetMixin.authentication_classes
     permission_classes = [ManagersWrite]
-    parser_classes = ApiViewSetMixin.parser_classes
-    schema = ApiSchema()
 
     @extend_schema(
         operation_id="metric_values_bulk_upsert",

@@ -1,17 +1,9 @@
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from rest_framework import serializers
 
-from partners.access import MANAGERS_GROUP, visible_partners
+from partners.access import manager_users, visible_partners
 from partners.models import Partner, PartnerType, Region
 
 # -- shared by every app's API ---------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    """401, 403, 404, 409: {"detail": "..."}."""
-
-    detail = serializers.CharField()
 
 
 class VisiblePartnerField(serializers.SlugRelatedField):
@@ -40,14 +32,6 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name"]
 
 
-def channel_managers():
-    return (
-        get_user_model()
-        .objects.filter(Q(is_superuser=True) | Q(groups__name=MANAGERS_GROUP), is_active=True)
-        .distinct()
-    )
-
-
 class PartnerSerializer(serializers.ModelSerializer):
     partner_type = serializers.SlugRelatedField(
         slug_field="code", queryset=PartnerType.objects.all(), help_text="Partner type code."
@@ -61,7 +45,7 @@ class PartnerSerializer(serializers.ModelSerializer):
     )
     manager = serializers.SlugRelatedField(
         slug_field="username",
-        queryset=channel_managers(),
+        queryset=manager_users(),
         allow_null=True,
         required=False,
         help_text="Username of the channel manager (a member of 'Channel managers').",
