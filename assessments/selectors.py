@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 from django.db.models import Count, Q
-from django.db.models import F as models_F
 
 from assessments.models import Scorecard, ScorecardLine, TierChange
 from kpis.models import (
@@ -174,23 +173,6 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
 
 # -- pages ----------------------------------------------------------------------------------
 
-PORTFOLIO_SORTS = {
-    "score": "score",
-    "-score": "-score",
-    "rank": "rank",
-    "-rank": "-rank",
-    "percentile": "percentile",
-    "-percentile": "-percentile",
-    "trend": "trend",
-    "-trend": "-trend",
-    "name": "partner__name",
-    "-name": "-partner__name",
-    "tier": "tier_min_score",
-    "-tier": "-tier_min_score",
-    "type": "partner_type__name",
-    "-type": "-partner_type__name",
-}
-
 
 def periods_with_scorecards() -> list[Period]:
     return list(Period.objects.filter(scorecards__isnull=False).distinct().order_by("-end"))
@@ -204,37 +186,13 @@ def period_choose(*, code: str | None) -> Period | None:
     return with_cards or Period.objects.order_by("-end").first()
 
 
-def portfolio_scorecards(
-    *,
-    period: Period,
-    partners,
-    partner_type: str = "",
-    tier: str = "",
-    status: str = "",
-    query: str = "",
-    sort: str = "-score",
-):
-    """Scorecards of a period for the visible partners, filtered and sorted (a queryset: the
-    view paginates it, so a page costs the same at 100 or 10,000 partners)."""
-    cards = Scorecard.objects.filter(period=period, partner__in=partners).select_related(
+def portfolio_scorecards(*, period: Period, partners):
+    """Scorecards of a period for the visible partners, for the portfolio page to filter and
+    sort with assessments.filtersets.ScorecardFilterSet (the scorecards API's) and paginate:
+    a queryset, so a page costs the same at 100 or 10,000 partners."""
+    return Scorecard.objects.filter(period=period, partner__in=partners).select_related(
         "partner", "partner_type"
     )
-    if partner_type:
-        cards = cards.filter(partner_type__code=partner_type)
-    if tier:
-        cards = cards.filter(tier=tier)
-    if status:
-        cards = cards.filter(status=status)
-    if query:
-        cards = cards.filter(Q(partner__name__icontains=query) | Q(partner__code__iexact=query))
-    order = PORTFOLIO_SORTS.get(sort, "-score")
-    field = order.lstrip("-")
-    nulls = (
-        models_F(field).desc(nulls_last=True)
-        if order.startswith("-")
-        else models_F(field).asc(nulls_last=True)
-    )
-    return cards.order_by(nulls, "partner__name")
 
 
 def portfolio_summary(*, period: Period, partners) -> dict:

@@ -1,14 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from assessments import charts
 from assessments.exports import csv_lines
+from assessments.filtersets import ScorecardFilterSet
 from assessments.models import ScorecardStatus
 from assessments.selectors import (
     PORTFOLIO_EXPORT_HEADER,
-    PORTFOLIO_SORTS,
     SCORECARD_EXPORT_HEADER,
     period_choose,
     periods_with_scorecards,
@@ -20,7 +20,7 @@ from assessments.selectors import (
 )
 from kpis.models import PeriodStatus
 from partners.access import is_manager, partner_for_user, portal_partner_id, visible_partners
-from partners.models import PartnerType
+from partners.models import PartnerType, Region
 
 PAGE_SIZE = 50
 
@@ -36,6 +36,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/no_access.html", status=403)
 
 
+FILTERS = ("q", "partner_type", "region", "manager", "tier", "status")  # ScorecardFilterSet's
+
+
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
@@ -44,19 +47,16 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     if period is None:
         return render(request, "assessments/portfolio.html", {"period": None})
     partners = visible_partners(request.user)
-    filters = {key: request.GET.get(key, "").strip() for key in ("type", "tier", "status", "q")}
-    sort = request.GET.get("sort", "-score")
-    cards = portfolio_scorecards(
-        period=period,
-        partners=partners,
-        partner_type=filters["type"],
-        tier=filters["tier"],
-        status=filters["status"],
-        query=filters["q"],
-        sort=sort,
+    cards = ScorecardFilterSet(  # the scorecards API's filterset: the same parameters
+        request.GET, queryset=portfolio_scorecards(period=period, partners=partners)
     )
-    page = Paginator(cards, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cards.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     summary = portfolio_summary(period=period, partners=partners)
+    kept = QueryDict(mutable=True)  # the sort and page links change those, keep the rest
+    kept["period"] = period.code
+    for name, values in request.GET.lists():
+        if name not in ("period", "ordering", "page"):
+            kept.setlist(name, values)
     return render(
         request,
         "assessments/portfolio.html",
@@ -65,9 +65,11 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "periods": periods_with_scorecards(),
             "page": page,
             "summary": summary,
-            "filters": filters,
-            "sort": sort if sort in PORTFOLIO_SORTS else "-score",
+            "filters": {name: request.GET.get(name, "").strip() for name in FILTERS},
+            "ordering": ",".join(cards.form.cleaned_data.get("ordering") or ["-score"]),
+            "query": kept.urlencode(),
             "partner_types": PartnerType.objects.order_by("name"),
+            "regions": Region.objects.order_by("name"),
             "statuses": ScorecardStatus.choices,
             "histogram": charts.score_histogram(summary["scores"], summary["tiers"]),
             "tier_chart": charts.tier_bars(summary["tiers"]),

@@ -1,10 +1,9 @@
 from collections import defaultdict
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,21 +27,6 @@ from partners.api.permissions import AdminWrites, NotForPartners
 from partnerscore.api import ApiModelViewSet, ApiReadOnlyViewSet, Conflict
 
 ID_REGEX = r"[0-9]+"
-
-
-class NullsLastOrderingFilter(OrderingFilter):
-    """Scores, ranks and trends can be missing: those rows come last in either direction.
-    The id breaks ties, so pages do not overlap."""
-
-    def filter_queryset(self, request, queryset, view):
-        ordering = self.get_ordering(request, queryset, view) or []
-        terms = [
-            F(term[1:]).desc(nulls_last=True)
-            if term.startswith("-")
-            else F(term).asc(nulls_last=True)
-            for term in ordering
-        ]
-        return queryset.order_by(*terms, "id")
 
 
 class PeriodViewSet(ApiModelViewSet):
@@ -99,10 +83,8 @@ class ScorecardViewSet(ApiReadOnlyViewSet):
 
     serializer_class = ScorecardSerializer
     permission_classes = [AdminWrites]
-    filterset_class = ScorecardFilterSet
-    filter_backends = [DjangoFilterBackend, NullsLastOrderingFilter]
-    ordering_fields = ["score", "rank", "percentile", "trend", "coverage", "partner__code"]
-    ordering = ["-score"]
+    filterset_class = ScorecardFilterSet  # also the portfolio page's: it orders, too
+    filter_backends = [DjangoFilterBackend]
     lookup_value_regex = ID_REGEX
 
     def get_queryset(self):

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from assessments.services import scorecards_recompute
 from kpis.models import MetricValue, ModelLine, ScoringModel, ScoringModelVersion, Tier
@@ -142,3 +143,63 @@ def test_scorecard_lines_are_read_in_one_query_whatever_the_page_size(world, por
     one, four = queries(1), queries(4)
     assert len(one) == len(four)
     assert sum("assessments_scorecardline" in sql for sql in four) == 1
+
+
+def page_codes(client, **params) -> list[str]:
+    response = client.get(reverse("portfolio"), params)
+    assert response.status_code == 200
+    return [card.partner.code for card in response.context["page"].object_list]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"partner_type": "msp"},
+        {"region": "apac"},
+        {"manager": "manager2"},
+        {"tier": "Gold"},
+        {"status": "no_data"},
+        {"q": "glob"},
+        {"partner": "GLOBEX"},
+        {"region": "apac", "ordering": "-partner__name"},
+        {"ordering": "rank,partner__code"},
+        {"ordering": "-trend"},
+        {"ordering": "tier"},
+        {"ordering": "partner_type__name"},
+    ],
+)
+def test_portfolio_page_and_scorecards_api_share_one_filterset(
+    world, portfolio, admin_api, client, params
+):
+    client.force_login(world.manager)
+    params = {"period": "2026-Q3"} | params
+    assert page_codes(client, **params) == codes(admin_api, "/api/v1/scorecards/", **params)
+
+
+def test_by_score_insufficient_and_missing_data_come_after_scored(world, portfolio, admin_api):
+    hooli = Partner.objects.create(code="HOOLI", name="Hooli", partner_type=world.reseller)
+    MetricValue.objects.create(  # NPS alone: coverage 0.3, a high score but insufficient data
+        partner=hooli, kpi=world.nps, observed_on=dt.date(2026, 8, 1), value=50
+    )
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    url = "/api/v1/scorecards/"
+    cards = admin_api.get(url, {"period": "2026-Q3", "ordering": "-score"}).json()["results"]
+    assert [(c["partner"], c["status"]) for c in cards][-2:] == [
+        ("HOOLI", "insufficient_data"),
+        ("UMBRELLA", "no_data"),
+    ]
+    assert cards[-2]["score"] > cards[-3]["score"]  # a higher score, yet after the scored
+    assert codes(admin_api, url, period="2026-Q3") == [c["partner"] for c in cards]
+    assert codes(admin_api, url, period="2026-Q3", ordering="score")[-2:] == ["HOOLI", "UMBRELLA"]
+
+
+def test_portfolio_links_keep_the_filters_and_change_the_order(world, portfolio, client):
+    client.force_login(world.manager)
+    response = client.get(reverse("portfolio"), {"region": "apac", "ordering": "-score"})
+    html = response.content.decode()
+    assert "?period=2026-Q3&amp;region=apac&amp;ordering=score" in html  # flips the direction
+    assert "?period=2026-Q3&amp;region=apac&amp;ordering=partner__name" in html
+    assert "Score ▼" in html
+    bad = client.get(reverse("portfolio"), {"ordering": "nonsense", "status": "great"})
+    assert bad.status_code == 200 and bad.context["ordering"] == "-score"

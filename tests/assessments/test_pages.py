@@ -50,7 +50,7 @@ def test_page_query_count_does_not_grow_with_partners(world, client, url_name):
 def test_portfolio_lists_scores_sorted_with_charts(world, client):
     seed_partners(world, 60)
     client.force_login(world.manager)
-    response = client.get(reverse("portfolio"), {"period": "2026-Q3", "sort": "-score"})
+    response = client.get(reverse("portfolio"), {"period": "2026-Q3", "ordering": "-score"})
     html = response.content.decode()
     assert response.status_code == 200
     assert "Score distribution" in html and "Partners per tier" in html
