@@ -1,9 +1,12 @@
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from kpis.imports.results import API_FIELD_OF, API_FIELDS
+from kpis.imports.rules import api_row_errors
 from kpis.models import (
     KPI,
-    Aggregation,
     MetricValue,
     ModelLine,
     Period,
@@ -152,17 +155,27 @@ class MetricValueSerializer(serializers.ModelSerializer):
         model = MetricValue
         fields = ["id", "partner", "kpi", "observed_on", "value", "updated_at"]
 
-    def validate(self, attrs: dict) -> dict:
-        kpi, value = _current(self, attrs, "kpi"), _current(self, attrs, "value")
-        if kpi.source == Source.FORMULA:
-            raise serializers.ValidationError(
-                {"kpi": f"KPI {kpi.code!r} is a formula KPI; send its inputs instead."}
-            )
-        if kpi.aggregation == Aggregation.NPS and value not in range(11):
-            raise serializers.ValidationError(
-                {"value": f"An NPS answer is a whole number 0-10, got {value:g}."}
-            )
-        return attrs
+    def to_internal_value(self, data):
+        """The import's rules first (kpis.imports.rules), so one value written here is refused
+        with the very messages a file or a bulk row gets; then the fields read the values."""
+        if isinstance(data, Mapping):
+            row = {name: data.get(name, self._stored(name)) for name in API_FIELDS}
+            errors: dict[str, list[str]] = {}
+            for error in api_row_errors(row):
+                errors.setdefault(API_FIELD_OF[error.field], []).append(error.message)
+            if errors:
+                raise serializers.ValidationError(errors)
+            data = {  # the rules read cells with stray spaces stripped: so do the fields
+                name: value.strip() if isinstance(value, str) else value
+                for name, value in data.items()
+            }
+        return super().to_internal_value(data)
+
+    def _stored(self, name: str):
+        """A field a partial update leaves as it is, as the API shows it."""
+        if self.instance is None or not self.partial:
+            return None
+        return self.fields[name].to_representation(getattr(self.instance, name))
 
 
 # -- bulk upsert (documentation of the body; kpis.imports validates the rows) ------------------

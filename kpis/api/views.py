@@ -20,7 +20,7 @@ from kpis.filtersets import (
     ScoringModelFilterSet,
     TargetOverrideFilterSet,
 )
-from kpis.imports import API_FIELDS, COLUMNS, ImportFailed, metric_values_upsert
+from kpis.imports import API_FIELD_OF, ImportFailed, metric_values_upsert
 from kpis.models import (
     KPI,
     MetricValue,
@@ -122,9 +122,6 @@ class PreviewQuerySerializer(serializers.Serializer):
     preview = serializers.BooleanField(default=False)
 
 
-FIELD_NAMES = dict(zip(COLUMNS, API_FIELDS, strict=True))  # the import's names -> the API's
-
-
 def _refused(errors: list[dict], count: int | None = None) -> Response:
     body = {"errors": errors, "error_count": len(errors) if count is None else count}
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
@@ -183,7 +180,7 @@ class MetricValueBulkView(ApiView):
             result = metric_values_upsert(rows, preview=preview)
         except ImportFailed as exc:
             errors = [
-                {"index": e.line, "field": FIELD_NAMES.get(e.field, e.field), "message": e.message}
+                {"index": e.line, "field": API_FIELD_OF.get(e.field, e.field), "message": e.message}
                 for e in exc.row_errors
             ]
             return _refused(errors, max(exc.total_errors, len(errors)))

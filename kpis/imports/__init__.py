@@ -12,6 +12,7 @@ jobs.py           browser imports: upload -> check (preview) -> confirm -> impor
 from kpis.imports.metric_values import metric_values_import, metric_values_upsert
 from kpis.imports.partners import partners_import
 from kpis.imports.results import (
+    API_FIELD_OF,
     API_FIELDS,
     COLUMNS,
     MAX_ERRORS,
@@ -21,6 +22,7 @@ from kpis.imports.results import (
 )
 
 __all__ = [
+    "API_FIELD_OF",
     "API_FIELDS",
     "COLUMNS",
     "MAX_ERRORS",

@@ -15,14 +15,13 @@ from psycopg2.errors import CardinalityViolation
 
 from kpis.imports.readers import profile_chunks, read_csv_chunks
 from kpis.imports.results import (
-    API_FIELDS,
     COLUMNS,
     MAX_ERRORS,
     ImportFailed,
     ImportResult,
     RowError,
 )
-from kpis.imports.rules import Lookups, validate_rows
+from kpis.imports.rules import Lookups, api_rows_frame, validate_rows
 from kpis.models import MetricValue
 from kpis.recompute import request_recompute_of_dates
 from partnerscore.pgcopy import copy_in_binary
@@ -59,12 +58,7 @@ def metric_values_import(
 def metric_values_upsert(rows: list[dict], *, preview: bool = False) -> ImportResult:
     """The same for rows from the API ({partner, kpi, observed_on, value}); RowError.line is
     the row's 0-based index."""
-    frame = pd.DataFrame(
-        {
-            column: ["" if row.get(key) is None else str(row.get(key)) for row in rows]
-            for column, key in zip(COLUMNS, API_FIELDS, strict=True)
-        }
-    )
+    frame = api_rows_frame(rows)
     errors: list[RowError] = []
     chunks = [(frame, np.arange(len(frame)))] if rows else []
     return _ingest(iter(chunks), errors, preview=preview, empty_message="no rows were sent")

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 COLUMNS = ("partner_code", "kpi_code", "observed_on", "value")
 API_FIELDS = ("partner", "kpi", "observed_on", "value")  # the same, as the API names them
+API_FIELD_OF = dict(zip(COLUMNS, API_FIELDS, strict=True))  # column -> the API's field name
 MAX_ERRORS = 1_000  # past this, stop listing (the count is still exact)
 
 

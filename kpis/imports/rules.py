@@ -1,12 +1,13 @@
 """The rules a metric value must meet, written once for the file import and the API:
 known partner and KPI codes, not a formula KPI, an ISO date, a finite number, NPS answers 0-10."""
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from kpis.imports.results import RowError, short
+from kpis.imports.results import API_FIELDS, COLUMNS, RowError, short
 from kpis.models import KPI, Aggregation, Source
 from partners.models import Partner
 
@@ -19,10 +20,21 @@ class Lookups:
     nps_kpis: set[str]
 
     @classmethod
-    def load(cls) -> "Lookups":
-        kpis = list(KPI.objects.values_list("code", "id", "source", "aggregation"))
+    def load(
+        cls,
+        *,
+        partner_codes: Collection[str] | None = None,
+        kpi_codes: Collection[str] | None = None,
+    ) -> "Lookups":
+        """Every partner and KPI, or only those with the codes given (one row's)."""
+        partners, kpis = Partner.objects.all(), KPI.objects.all()
+        if partner_codes is not None:
+            partners = partners.filter(code__in=partner_codes)
+        if kpi_codes is not None:
+            kpis = kpis.filter(code__in=kpi_codes)
+        kpis = list(kpis.values_list("code", "id", "source", "aggregation"))
         return cls(
-            partners=dict(Partner.objects.values_list("code", "id")),
+            partners=dict(partners.values_list("code", "id")),
             kpis={code: pk for code, pk, _, _ in kpis},
             formula_kpis={code for code, _, source, _ in kpis if source == Source.FORMULA},
             nps_kpis={code for code, _, _, agg in kpis if agg == Aggregation.NPS},
@@ -103,3 +115,23 @@ def _retry_stripped(cells: pd.Series, parse):
     if failed.any():
         parsed[failed] = parse(cells[failed].str.strip())
     return parsed
+
+
+def api_rows_frame(rows: list[Mapping]) -> pd.DataFrame:
+    """API rows ({partner, kpi, observed_on, value}, JSON values) as the cells of a file."""
+    return pd.DataFrame(
+        {
+            column: ["" if row.get(key) is None else str(row.get(key)) for row in rows]
+            for column, key in zip(COLUMNS, API_FIELDS, strict=True)
+        }
+    )
+
+
+def api_row_errors(row: Mapping) -> list[RowError]:
+    """One API row through validate_rows: the errors (and messages) a file or bulk row gets,
+    for the API's single writes. Looks up only this row's codes."""
+    frame = api_rows_frame([row])
+    codes = {column: {frame.at[0, column], frame.at[0, column].strip()} for column in COLUMNS}
+    lookups = Lookups.load(partner_codes=codes["partner_code"], kpi_codes=codes["kpi_code"])
+    _, errors = validate_rows(frame, np.zeros(1, dtype="int64"), lookups, "YYYY-MM-DD")
+    return errors
