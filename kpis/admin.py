@@ -17,7 +17,6 @@ from kpis.models import (
 )
 from kpis.recompute import request_recompute_of_dates
 from kpis.services import (
-    kpi_formula_check,
     target_override_changed,
     version_draft_create,
     version_publish,
@@ -25,6 +24,8 @@ from kpis.services import (
 
 
 class KPIForm(forms.ModelForm):
+    """The formula rule is KPI.clean(), which the form runs (model validation)."""
+
     class Meta:
         model = KPI
         fields = [
@@ -38,19 +39,6 @@ class KPIForm(forms.ModelForm):
             "formula",
             "description",
         ]
-
-    def clean(self):
-        data = super().clean()
-        source, text = data.get("source"), (data.get("formula") or "").strip()
-        data["formula"] = text
-        if source == "formula":
-            if not text:
-                raise ValidationError({"formula": "A formula KPI needs a formula."})
-            if data.get("code"):
-                kpi_formula_check(code=data["code"], text=text)
-        elif text:
-            raise ValidationError({"formula": "Only KPIs with source 'formula' have a formula."})
-        return data
 
 
 @admin.register(KPI)

@@ -1,36 +1,22 @@
-"""Writes to the scoring configuration: formula checks, model versions (draft -> publish),
-target overrides. Each change that moves scores enqueues a recompute after commit."""
+"""Writes to the scoring configuration: model versions (draft -> publish), target overrides.
+Each change that moves scores enqueues a recompute after commit. (The formula rule is
+KPI.clean(), in kpis.models.measures.)"""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kpis import formula as formula_lang
 from kpis.models import (
-    KPI,
     ModelLine,
     ScoringModel,
     ScoringModelVersion,
-    Source,
     TargetOverride,
     Tier,
     VersionStatus,
     check_thresholds,
 )
 from kpis.recompute import request_recompute, request_recompute_of_open_periods
-
-
-def kpi_formula_check(*, code: str, text: str) -> formula_lang.Formula:
-    """Refuse a formula with a syntax error, an unknown code or a cycle (ValidationError)."""
-    others = dict(
-        KPI.objects.filter(source=Source.FORMULA).exclude(code=code).values_list("code", "formula")
-    )
-    known = set(KPI.objects.values_list("code", flat=True)) | {code}
-    try:
-        return formula_lang.validate(text, code=code, known_codes=known, formulas=others)
-    except formula_lang.FormulaError as exc:
-        raise ValidationError({"formula": exc.message}) from None
 
 
 def version_problems(version: ScoringModelVersion) -> list[str]:

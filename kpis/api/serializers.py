@@ -1,3 +1,4 @@
+import copy
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,13 +13,12 @@ from kpis.models import (
     Period,
     ScoringModel,
     ScoringModelVersion,
-    Source,
     TargetOverride,
     Tier,
     check_thresholds,
 )
-from kpis.services import kpi_formula_check
 from partners.api.serializers import VisiblePartnerField
+from partnerscore.api import validation_error_detail
 
 BULK_MAX_ROWS = 10_000
 
@@ -52,20 +52,14 @@ class KPISerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"code": "A KPI's code cannot change: formulas and imports refer to it."}
             )
-        source = _current(self, attrs, "source", Source.IMPORT)
-        text = (_current(self, attrs, "formula", "") or "").strip()
-        if source == Source.FORMULA:
-            if not text:
-                raise serializers.ValidationError({"formula": "A formula KPI needs a formula."})
-            try:
-                kpi_formula_check(code=code, text=text)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError(exc.message_dict) from None
-        elif text:
-            raise serializers.ValidationError(
-                {"formula": "Only KPIs with source 'formula' have a formula."}
-            )
-        attrs["formula"] = text
+        kpi = copy.copy(self.instance) if self.instance is not None else KPI()
+        for name, value in attrs.items():
+            setattr(kpi, name, value)
+        try:  # the model's rules (KPI.clean: the formula) and constraints, as in the admin
+            kpi.full_clean(validate_unique=False)  # the code's UniqueValidator ran already
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(validation_error_detail(exc)) from None
+        attrs["formula"] = kpi.formula  # as clean() left it (stripped)
         return attrs
 
 

@@ -13,6 +13,7 @@ from kpis.models.measures import (
     RecomputeMark,
     Source,
     kpi_code_validator,
+    kpi_formula_check,
 )
 from kpis.models.scoring_models import (
     THRESHOLD_ORDER,
@@ -50,4 +51,5 @@ __all__ = [
     "VersionStatus",
     "check_thresholds",
     "kpi_code_validator",
+    "kpi_formula_check",
 ]

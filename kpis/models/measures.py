@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
+from kpis import formula as formula_lang
+
 kpi_code_validator = RegexValidator(
     r"^[a-z][a-z0-9_]*$", "A KPI code is lowercase: a letter, then letters, digits or '_'."
 )
@@ -81,6 +83,31 @@ class KPI(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def clean(self) -> None:
+        """The formula rule, for every way a KPI is written (admin form, API): a formula KPI
+        has a valid formula (kpi_formula_check), no other KPI has one."""
+        super().clean()
+        self.formula = (self.formula or "").strip()
+        if self.source == Source.FORMULA:
+            if not self.formula:
+                raise ValidationError({"formula": "A formula KPI needs a formula."})
+            if self.code:  # else the code field reports its own error
+                kpi_formula_check(code=self.code, text=self.formula)
+        elif self.formula:
+            raise ValidationError({"formula": "Only KPIs with source 'formula' have a formula."})
+
+
+def kpi_formula_check(*, code: str, text: str) -> formula_lang.Formula:
+    """Refuse a formula with a syntax error, an unknown code or a cycle (ValidationError)."""
+    others = dict(
+        KPI.objects.filter(source=Source.FORMULA).exclude(code=code).values_list("code", "formula")
+    )
+    known = set(KPI.objects.values_list("code", flat=True)) | {code}
+    try:
+        return formula_lang.validate(text, code=code, known_codes=known, formulas=others)
+    except formula_lang.FormulaError as exc:
+        raise ValidationError({"formula": exc.message}) from None
 
 
 # A metric value is a finite number of at most this size: sums of millions of them stay
