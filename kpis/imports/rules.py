@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kpis.imports.results import API_FIELDS, COLUMNS, RowError, short
-from kpis.models import KPI, Aggregation, Source
+from kpis.models import FIRST_DAY, KPI, LAST_DAY, MAX_ABS_VALUE, Aggregation, Source
 from partners.models import Partner
 
 
@@ -70,7 +70,20 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
             day.isna(),
             lambda i: f"bad date {short(chunk['observed_on'].iat[i])} (use {date_hint})",
         ),
+        (
+            "observed_on",
+            day.notna() & ~day.between(pd.Timestamp(FIRST_DAY), pd.Timestamp(LAST_DAY)),
+            lambda i: (
+                f"date {chunk['observed_on'].iat[i].strip()} is outside the years "
+                f"{FIRST_DAY.year}-{LAST_DAY.year}"
+            ),
+        ),
         ("value", ~finite, lambda i: f"value {short(chunk['value'].iat[i])} is not a number"),
+        (
+            "value",
+            finite & (value.abs() > MAX_ABS_VALUE),
+            lambda i: f"value {short(chunk['value'].iat[i])} is beyond +-{MAX_ABS_VALUE:.0e}",
+        ),
         (
             "value",
             finite & is_nps & ~value.isin(list(range(11))),

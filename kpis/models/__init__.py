@@ -3,7 +3,10 @@
 from kpis.models.imports import ImportJob, ImportKind, ImportProfile
 from kpis.models.measures import (
     CATEGORY_SUGGESTIONS,
+    FIRST_DAY,
     KPI,
+    LAST_DAY,
+    MAX_ABS_VALUE,
     Aggregation,
     Direction,
     Granularity,
@@ -29,7 +32,10 @@ from kpis.models.scoring_models import (
 
 __all__ = [
     "CATEGORY_SUGGESTIONS",
+    "FIRST_DAY",
     "KPI",
+    "LAST_DAY",
+    "MAX_ABS_VALUE",
     "THRESHOLD_ORDER",
     "Aggregation",
     "Direction",

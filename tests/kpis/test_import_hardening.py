@@ -197,3 +197,54 @@ def test_an_upload_while_redis_is_down_shows_a_failed_job_not_a_500(world, clien
     client.force_login(world.manager)
     page = client.get(reverse("import-detail", args=[job.pk])).content.decode()
     assert "The task queue is unreachable" in page
+
+
+def test_values_too_large_to_sum_and_absurd_dates_are_refused_everywhere(world):
+    from rest_framework.test import APIClient
+
+    text = (
+        "partner_code,kpi_code,observed_on,value\n"
+        "ACME,revenue,2026-08-01,1e308\n"
+        "ACME,revenue,2300-01-01,5\n"
+        "ACME,revenue,1899-12-31,5\n"
+    )
+    with pytest.raises(ImportFailed) as info:
+        load(text)
+    assert info.value.errors == [
+        "line 2: value '1e308' is beyond +-1e+15",
+        "line 3: date 2300-01-01 is outside the years 1900-2200",
+        "line 4: date 1899-12-31 is outside the years 1900-2200",
+    ]
+    api = APIClient()
+    api.force_authenticate(world.admin)
+    row = {"partner": "ACME", "kpi": "revenue", "observed_on": "2026-08-02", "value": 1e308}
+    rows = [row, row | {"observed_on": "2026-08-03"}]
+    bulk = api.post("/api/v1/metric-values/bulk/", rows, format="json")
+    assert bulk.status_code == 400
+    assert bulk.json()["errors"][0]["message"] == "value '1e+308' is beyond +-1e+15"
+    single = api.post("/api/v1/metric-values/", row | {"observed_on": "2300-01-01"}, format="json")
+    assert single.status_code == 400
+    assert "outside the years 1900-2200" in str(single.json())
+    assert not MetricValue.objects.exists()
+
+
+def test_a_formula_that_overflows_counts_as_missing_and_the_api_stays_json(world):
+    from rest_framework.test import APIClient
+
+    from assessments.services import scorecards_recompute
+    from kpis.models import KPI, ModelLine
+
+    cube = KPI.objects.create(
+        code="huge", name="Huge", source="formula", formula=" * ".join(["revenue"] * 25)
+    )
+    ModelLine.objects.create(version=world.version, kpi=cube, weight=10, floor=0, target=1)
+    MetricValue.objects.create(
+        partner=world.acme, kpi=world.revenue, observed_on="2026-08-01", value=1e15
+    )
+    assert scorecards_recompute(period_id=world.q3.pk, trigger="t").status == "succeeded"
+    api = APIClient()
+    api.force_authenticate(world.acme_user)
+    response = api.get("/api/v1/scorecards/", {"partner": "ACME", "period": "2026-Q3"})
+    assert response.status_code == 200
+    lines = {line["kpi"]: line for line in response.json()["results"][0]["lines"]}
+    assert lines["huge"]["value"] is None and lines["huge"]["status"] == "grey"
