@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
@@ -169,6 +169,10 @@ class ApiViewSetMixin:
 
 class ApiModelViewSet(ApiViewSetMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+
+class ApiListViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A list; its items are addressed by a route of their own (see ScorecardViewSet)."""
 
 
 class ApiReadOnlyViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,4 +1,5 @@
 from django.core.validators import RegexValidator
+from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -56,6 +57,8 @@ def _code(source: str, help_text: str = "", null: bool = False) -> serializers.C
 
 
 class ScorecardSerializer(serializers.ModelSerializer):
+    """`url` is the address to keep: ids change whenever a recompute rewrites the period."""
+
     period = _code("period.code")
     partner = _code("partner.code")
     partner_name = _code("partner.name")
@@ -65,11 +68,14 @@ class ScorecardSerializer(serializers.ModelSerializer):
     model = _code("model_version.model.code", "The scoring model computed with.")
     model_version = serializers.IntegerField(source="model_version.number", read_only=True)
     lines = ScorecardLineSerializer(source="api_lines", many=True, read_only=True)
+    url = serializers.SerializerMethodField(
+        help_text="The scorecard's stable address: partner and period codes."
+    )
 
     class Meta:
         model = Scorecard
         fields = [
-            "id",
+            "url",
             "period",
             "partner",
             "partner_name",
@@ -92,6 +98,14 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "computed_at",
             "lines",
         ]
+
+    def get_url(self, card: Scorecard) -> str:
+        path = reverse(
+            "api:scorecard-detail",
+            kwargs={"partner": card.partner.code, "period": card.period.code},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class RecomputeRunSerializer(serializers.ModelSerializer):

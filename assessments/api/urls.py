@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from assessments.api import views
@@ -8,4 +9,11 @@ router.register("scorecards", views.ScorecardViewSet, basename="scorecard")
 router.register("recompute-runs", views.RecomputeRunViewSet, basename="recomputerun")
 router.register("tier-changes", views.TierChangeViewSet, basename="tierchange")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "scorecards/<str:partner>/<str:period>/",
+        views.ScorecardViewSet.as_view({"get": "by_address"}),
+        name="scorecard-detail",
+    ),
+    *router.urls,
+]

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -24,7 +25,7 @@ from assessments.services import period_close, period_reopen
 from kpis.models import Period
 from partners.access import visible_partners
 from partners.api.permissions import AdminWrites, NotForPartners
-from partnerscore.api import ApiModelViewSet, ApiReadOnlyViewSet, Conflict
+from partnerscore.api import ApiListViewSet, ApiModelViewSet, ApiReadOnlyViewSet, Conflict
 
 ID_REGEX = r"[0-9]+"
 
@@ -78,14 +79,15 @@ def attach_lines(cards: list[Scorecard]) -> None:
         card.api_lines = lines[card.period_id, card.partner_id]
 
 
-class ScorecardViewSet(ApiReadOnlyViewSet):
-    """Scorecards of the partners you may see, each with its lines."""
+class ScorecardViewSet(ApiListViewSet):
+    """Scorecards of the partners you may see, each with its lines. One scorecard lives at
+    `scorecards/{partner}/{period}/` (codes): an address that survives recomputes, which
+    replace the rows (and their ids)."""
 
     serializer_class = ScorecardSerializer
     permission_classes = [AdminWrites]
     filterset_class = ScorecardFilterSet  # also the portfolio page's: it orders, too
     filter_backends = [DjangoFilterBackend]
-    lookup_value_regex = ID_REGEX
 
     def get_queryset(self):
         return Scorecard.objects.filter(
@@ -99,10 +101,12 @@ class ScorecardViewSet(ApiReadOnlyViewSet):
         attach_lines(page or [])
         return page
 
-    def get_object(self) -> Scorecard:
-        card = super().get_object()
+    @extend_schema(operation_id="scorecards_retrieve", filters=False)
+    def by_address(self, request: Request, partner: str, period: str) -> Response:
+        card = get_object_or_404(self.get_queryset(), partner__code=partner, period__code=period)
+        self.check_object_permissions(request, card)
         attach_lines([card])
-        return card
+        return Response(self.get_serializer(card).data)
 
 
 class RecomputeRunViewSet(ApiReadOnlyViewSet):

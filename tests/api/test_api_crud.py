@@ -222,6 +222,7 @@ def test_read_only_lists_refuse_writes_and_odd_ids_are_404(world, scored, admin_
     assert admin_api.get("/api/v1/metric-values/99999999999999999999999/").status_code == 404
     assert admin_api.get("/api/v1/periods/2026-Q3%00/").status_code == 404
     assert admin_api.get("/api/v1/scorecards/abc/").status_code == 404
+    assert admin_api.get(f"/api/v1/scorecards/{scored.acme_card.pk}/").status_code == 404
 
 
 def test_non_json_bodies_are_refused(world, admin_api):
@@ -242,8 +243,22 @@ def test_scorecards_come_with_their_lines(world, scored, admin_api):
     lines = {line["kpi"]: line for line in acme["lines"]}
     assert list(lines) == ["revenue", "late_deliveries", "nps"]
     assert lines["revenue"]["value"] == 120000 and lines["nps"]["overridden"] is True
-    detail = admin_api.get(f"/api/v1/scorecards/{scored.acme_card.pk}/").json()
-    assert detail["lines"] == acme["lines"]
+    assert acme["url"] == "http://testserver/api/v1/scorecards/ACME/2026-Q3/"
+    detail = admin_api.get("/api/v1/scorecards/ACME/2026-Q3/").json()
+    assert detail["lines"] == acme["lines"] and detail["score"] == acme["score"]
+
+
+def test_a_scorecards_address_survives_a_full_recompute(world, scored, admin_api, api):
+    from assessments.services import scorecards_recompute
+
+    before = admin_api.get("/api/v1/scorecards/ACME/2026-Q3/").json()
+    scorecards_recompute(period_id=world.q3.pk, trigger="again")
+    after = admin_api.get("/api/v1/scorecards/ACME/2026-Q3/")
+    assert after.status_code == 200
+    assert after.json() == before | {"computed_at": after.json()["computed_at"]}
+    assert after.json()["computed_at"] > before["computed_at"]  # a new row, the same address
+    assert api(world.acme_user).get("/api/v1/scorecards/GLOBEX/2026-Q3/").status_code == 404
+    assert admin_api.get("/api/v1/scorecards/ACME/1999-Q1/").status_code == 404
 
 
 def test_a_constraint_the_serializer_missed_is_still_a_400(world, admin_api, monkeypatch):

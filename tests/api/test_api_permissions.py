@@ -70,7 +70,7 @@ def test_partner_user_reads_its_own_objects(world, scored):
     client = token_client(world.acme_user)
     for url in [
         "/api/v1/partners/ACME/",
-        f"/api/v1/scorecards/{scored.acme_card.pk}/",
+        "/api/v1/scorecards/ACME/2026-Q3/",
         f"/api/v1/metric-values/{scored.acme_value.pk}/",
         f"/api/v1/tier-changes/{scored.acme_change.pk}/",
         f"/api/v1/target-overrides/{scored.acme_override.pk}/",
@@ -78,7 +78,7 @@ def test_partner_user_reads_its_own_objects(world, scored):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "GLOBEX" not in response.content.decode()
-    card = client.get(f"/api/v1/scorecards/{scored.acme_card.pk}/").json()
+    card = client.get("/api/v1/scorecards/ACME/2026-Q3/").json()
     assert card["partner"] == "ACME" and len(card["lines"]) == 3
 
 
@@ -86,7 +86,7 @@ def test_partner_user_gets_404_on_other_partners_objects(world, scored):
     client = token_client(world.acme_user)
     for url in [
         "/api/v1/partners/GLOBEX/",
-        f"/api/v1/scorecards/{scored.globex_card.pk}/",
+        "/api/v1/scorecards/GLOBEX/2026-Q3/",
         f"/api/v1/metric-values/{scored.globex_value.pk}/",
         f"/api/v1/tier-changes/{scored.globex_change.pk}/",
         f"/api/v1/target-overrides/{scored.globex_override.pk}/",
