@@ -84,3 +84,23 @@ def test_no_module_outside_access_reads_is_staff_or_the_managers_group():
         if READS_ROLE_FLAGS.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_a_staff_portal_user_cannot_see_or_make_imports(world, client):
+    """Found by the attacker's walk: the staff flag used to open the import pages."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kpis.models import ImportJob, MetricValue
+
+    world.acme_user.is_staff = True
+    world.acme_user.save()
+    job = ImportJob.objects.create(user=world.manager, original_name="globex.csv")
+    client.force_login(world.acme_user)
+    assert client.get("/imports/").status_code == 404
+    assert client.get(f"/imports/{job.pk}/").status_code == 404
+    assert client.get(f"/imports/{job.pk}/status/").status_code == 404
+    text = b"partner_code,kpi_code,observed_on,value\nGLOBEX,revenue,2026-08-01,1\n"
+    upload = SimpleUploadedFile("x.csv", text)
+    assert client.post("/imports/", {"file": upload, "kind": "metric_values"}).status_code == 404
+    assert client.post(f"/imports/{job.pk}/confirm/").status_code == 404
+    assert ImportJob.objects.count() == 1 and not MetricValue.objects.exists()
