@@ -22,8 +22,6 @@ def test_settings_without_a_database_url_name_the_variable():
     )
     assert done.returncode != 0
     assert "DATABASE_URL is not set" in done.stderr
-    assert (
-    )
 
 
 def test_handles_of_dead_processes_are_forgotten(tmp_path):
