@@ -244,9 +244,11 @@ def _write_tier_changes(
     period: Period, cards: pd.DataFrame, detected_at, partner_ids: list[int] | None = None
 ) -> None:
     """Keep the detection time of an unchanged event, so alerts do not fire twice."""
-    where, params = "period_id = %s", [period.pk]
+    where = "period_id = %s"
+    params: list = [period.pk]
     if partner_ids is not None:
-        where, params = where + " AND partner_id = ANY(%s)", params + [partner_ids]
+        where += " AND partner_id = ANY(%s)"
+        params.append(partner_ids)
     changes = cards.loc[
         cards["tier_change"] != "", ["partner_id", "previous_tier", "tier", "tier_change"]
     ]
