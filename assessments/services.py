@@ -35,6 +35,9 @@ LINE_TYPES = {
     "status": "text",
     "overridden": "bool",
 }
+# Scores compared in SQL as round(score * COMPARE_SCALE): float8 like scoring.comparable, and
+# round(float8) breaks ties to even like pandas, so peers order and tie alike in both.
+COMPARE_SCALE = float(10**scoring.COMPARE_DECIMALS)
 CARD_TABLE = Scorecard._meta.db_table
 TIER_TABLE = TierChange._meta.db_table
 
@@ -225,7 +228,8 @@ def _same_results(old: pd.DataFrame, cards: pd.DataFrame) -> bool:
     old["tier"] = old["tier"].fillna("")
     if len(old) != len(new) or not (old["partner_id"].to_numpy() == new["partner_id"]).all():
         return False
-    same_score = np.isclose(old["score"], new["score"], rtol=0, atol=1e-9, equal_nan=True)
+    old_score, new_score = scoring.comparable(old["score"]), scoring.comparable(new["score"])
+    same_score = (old_score == new_score) | (old_score.isna() & new_score.isna())
     return bool(same_score.all() and (old["tier"].to_numpy() == new["tier"].to_numpy()).all())
 
 
@@ -240,9 +244,11 @@ def _write_tier_changes(
     period: Period, cards: pd.DataFrame, detected_at, partner_ids: list[int] | None = None
 ) -> None:
     """Keep the detection time of an unchanged event, so alerts do not fire twice."""
-    where, params = "period_id = %s", [period.pk]
+    where = "period_id = %s"
+    params: list = [period.pk]
     if partner_ids is not None:
-        where, params = where + " AND partner_id = ANY(%s)", params + [partner_ids]
+        where += " AND partner_id = ANY(%s)"
+        params.append(partner_ids)
     changes = cards.loc[
         cards["tier_change"] != "", ["partner_id", "previous_tier", "tier", "tier_change"]
     ]
@@ -349,19 +355,21 @@ def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
                                          ELSE 100.0::float8 END AS percentile
                 FROM (
                     SELECT id,
-                        rank() OVER (PARTITION BY partner_type_id
-                                     ORDER BY round(score * 1e9) DESC) AS rank,
+                        rank() OVER (PARTITION BY partner_type_id ORDER BY compared DESC) AS rank,
                         count(*) OVER (PARTITION BY partner_type_id) AS n,
-                        rank() OVER (PARTITION BY partner_type_id
-                                     ORDER BY round(score * 1e9) ASC) - 1 AS lower
-                    FROM {CARD_TABLE}
-                    WHERE period_id = %s AND status = 'ok' AND partner_type_id = ANY(%s)
+                        rank() OVER (PARTITION BY partner_type_id ORDER BY compared ASC) - 1
+                            AS lower
+                    FROM (
+                        SELECT id, partner_type_id, round(score * %s) AS compared
+                        FROM {CARD_TABLE}
+                        WHERE period_id = %s AND status = 'ok' AND partner_type_id = ANY(%s)
+                    ) AS peers
                 ) AS ranked
             ) AS r
             WHERE s.id = r.id
               AND (s.rank, s.peer_count, s.percentile) IS DISTINCT FROM (r.rank, r.n, r.percentile)
             """,
-            [period_id, partner_type_ids],
+            [COMPARE_SCALE, period_id, partner_type_ids],
         )
 
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from typing import NamedTuple, NoReturn
 
 import numpy as np
@@ -263,28 +264,6 @@ def parse(text: str) -> Formula:
     return Formula(text=text, tree=tree, refs=refs, prev_refs=prev_refs)
 
 
-def _find_cycle(starts: list[str], deps: Callable[[str], list[str]]) -> list[str] | None:
-    """Iterative DFS; return a cycle as ``[a, b, ..., a]`` or None."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
-    for start in starts:
-        if start in state:
-            continue
-        path, iters = [start], [iter(deps(start))]
-        state[start] = 1
-        while iters:
-            nxt = next(iters[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                iters.pop()
-            elif state.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            elif nxt not in state:
-                state[nxt] = 1
-                path.append(nxt)
-                iters.append(iter(deps(nxt)))
-    return None
-
-
 def _parse_other(code: str, text: str) -> Formula:
     try:
         return parse(text)
@@ -306,38 +285,52 @@ def validate(
         if node.code != code and node.code not in known_codes:
             raise FormulaError(f"unknown KPI code '{node.code}' at position {node.pos}", node.pos)
     parsed: dict[str, Formula] = {code: formula}
-
-    def deps(c: str) -> list[str]:
+    graph: dict[str, list[str]] = {}  # formula code -> the formula codes it uses
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        if c in graph:
+            continue
         if c not in parsed:
             parsed[c] = _parse_other(c, formulas[c])
-        return sorted(r for r in parsed[c].refs if r == code or r in formulas)
-
-    cycle = _find_cycle([code], deps)
-    if cycle:
-        raise FormulaError("cycle: " + " -> ".join(cycle))
+        graph[c] = sorted(r for r in parsed[c].refs if r == code or r in formulas)
+        todo.extend(reversed(graph[c]))
+    _check_acyclic(graph, first=code)
     return formula
 
 
 def evaluation_order(formulas: Mapping[str, str]) -> list[str]:
     """Formula codes with current-period dependencies first (sorted tie-break)."""
-    deps = {
+    graph = {
         c: sorted(r for r in _parse_other(c, t).refs if r in formulas) for c, t in formulas.items()
     }
-    waiting = {c: set(ds) for c, ds in deps.items()}
-    ready = sorted(c for c, ds in waiting.items() if not ds)
+    sorter = _check_acyclic(graph)
+    ready = sorted(sorter.get_ready())
     order: list[str] = []
     while ready:
         order.append(done := heapq.heappop(ready))
-        for code, pending in waiting.items():
-            if done in pending:
-                pending.discard(done)
-                if not pending:
-                    heapq.heappush(ready, code)
-    if len(order) < len(deps):
-        left = sorted(set(deps) - set(order))
-        cycle = _find_cycle(left, lambda c: deps[c])
-        raise FormulaError("cycle: " + " -> ".join(cycle or left))
+        sorter.done(done)
+        for code in sorter.get_ready():
+            heapq.heappush(ready, code)
     return order
+
+
+def _check_acyclic(
+    graph: Mapping[str, list[str]], first: str | None = None
+) -> TopologicalSorter[str]:
+    """A prepared sorter of ``graph`` (code -> the codes it uses), or FormulaError naming a
+    cycle as ``a -> b -> a`` (a uses b), from ``first`` when it is on the cycle, else from
+    the cycle's smallest code."""
+    sorter = TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        # graphlib lists each node before the one that uses it ([b, a, b] when a uses b).
+        cycle: list[str] = list(reversed(exc.args[1][1:]))
+        start = cycle.index(first if first in cycle else min(cycle))
+        cycle = cycle[start:] + cycle[:start]
+        raise FormulaError("cycle: " + " -> ".join([*cycle, cycle[0]])) from None
+    return sorter
 
 
 _UFUNCS: dict[str, Callable[..., np.ndarray]] = {

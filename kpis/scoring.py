@@ -21,14 +21,17 @@ import pandas as pd
 
 from kpis import formula as formula_lang
 
-# Scores are stored unrounded, but compared (status, tier, rank) at 9 decimals: two partners
-# whose scores are mathematically equal must not be told apart by float rounding
-# (e.g. (w1 * 100 + w2 * 100) / (w1 + w2) can come out as 99.99999999999999).
+# Scores are stored unrounded, but compared (status, coverage, tier, rank, ties) at 9 decimals:
+# two partners whose scores are mathematically equal must not be told apart by float rounding
+# (e.g. (w1 * 100 + w2 * 100) / (w1 + w2) can come out as 99.99999999999999). The one home of
+# that rule: pandas comparisons go through `comparable`, SQL ones scale by 10 ** COMPARE_DECIMALS
+# and round (both round half to even, so they order and tie alike).
 COMPARE_DECIMALS = 9
 
 
-def comparable(score: pd.Series) -> pd.Series:
-    return score.round(COMPARE_DECIMALS)
+def comparable(x: pd.Series) -> pd.Series:
+    """``x`` as the contract compares it: rounded to COMPARE_DECIMALS decimals."""
+    return x.round(COMPARE_DECIMALS)
 
 
 AGGREGATIONS = ("sum", "mean", "last", "min", "max", "count", "nps")
@@ -257,7 +260,7 @@ def score_cards(
     cards["status"] = np.select(
         [
             cards["score"].isna(),
-            cards["coverage"].round(COMPARE_DECIMALS) < version["min_coverage"].to_numpy(),
+            comparable(cards["coverage"]) < version["min_coverage"].to_numpy(),
         ],
         ["no_data", "insufficient_data"],
         "ok",

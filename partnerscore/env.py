@@ -2,6 +2,7 @@
 ImproperlyConfigured naming the variable, never a silent default."""
 
 import os
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,7 +55,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
-def parse_database_url(name: str, url: str) -> dict:
+def parse_database_url(name: str, url: str) -> dict[str, Any]:
     """postgres://user:pass@host:port/db?host=/socket/dir -> a Django DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"}:

@@ -1,14 +1,21 @@
 """Bulk PostgreSQL paths (COPY) for frames: the set-based way in and out of the database."""
 
 import io
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from django.db import connection
 
 
 def copy_out(
-    sql: str, params: list, *, dtypes: dict | None = None, parse_dates: list[str] | None = None
+    sql: str,
+    params: Sequence[object],
+    *,
+    dtypes: dict[str, str] | None = None,
+    parse_dates: list[str] | None = None,
 ) -> pd.DataFrame:
     """Run a SELECT through COPY ... TO STDOUT and read the CSV into a frame (fast path)."""
     with connection.cursor() as cursor:
@@ -69,12 +76,18 @@ def binary_copy_payload(frame: pd.DataFrame, types: dict[str, str]) -> bytes:
     for key, index in groups:
         key = key if isinstance(key, tuple) else (key,)
         pattern = dict(zip(keys + texts, key, strict=True))
-        chunks.append(_binary_group(frame, types, columns, index, pattern))
+        chunks.append(_binary_group(frame, types, columns, np.asarray(index), pattern))
     chunks.append(_BINARY_TRAILER)
     return b"".join(chunks)
 
 
-def _binary_group(frame, types, columns, index, pattern) -> bytes:
+def _binary_group(
+    frame: pd.DataFrame,
+    types: Mapping[str, str],
+    columns: list[str],
+    index: npt.NDArray[np.integer[Any]],
+    pattern: Mapping[str, Hashable],
+) -> bytes:
     fields = [("count", ">i2")]
     for i, c in enumerate(columns):
         fields.append((f"len{i}", ">i4"))
