@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connections
 
 from kpis.models import KPI, ModelLine, Period, ScoringModel, ScoringModelVersion, Tier
 from partners.access import MANAGERS_GROUP
@@ -20,6 +21,16 @@ def pytest_collection_modifyitems(items):
         uses_db = {"db", "transactional_db", "live_server"} & set(item.fixturenames)
         if uses_db and item.get_closest_marker("django_db") is None:
             item.add_marker(pytest.mark.django_db(databases="__all__"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """Close this thread's connections before the test database is dropped. Django's teardown
+    closes only the connections of the databases it created, not the "progress" mirror's, which
+    import jobs open (kpis/imports/jobs.py): left open, it keeps the DROP DATABASE from running
+    ("is being accessed by other users")."""
+    yield
+    connections.close_all()
 
 
 @pytest.fixture(autouse=True)
