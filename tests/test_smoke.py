@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:

@@ -31,6 +31,7 @@ def keep_connection():
         signal.connect(close_old_connections)
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=int(os.environ.get("API_FUZZ_EXAMPLES", "15")),  # more: a deeper hunt

@@ -23,6 +23,7 @@ ARGS = [
     "--disable-sync",
 ]
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases="__all__"),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
 ]
