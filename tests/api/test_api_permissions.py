@@ -23,6 +23,8 @@ READ_LISTS = [
 ]
 NOT_FOR_PARTNERS = {"scoring-models", "recompute-runs"}
 
+pytestmark = pytest.mark.usefixtures("scored_module")  # one scored world for the module
+
 
 def token_client(user) -> APIClient:
     client = APIClient()
@@ -122,7 +124,7 @@ def test_partner_user_cannot_write_anything(world, scored, api):
 def test_manager_writes_metric_values_and_overrides_but_not_configuration(world, api):
     client = api(world.manager)
     value = {"partner": "ACME", "kpi": "revenue", "observed_on": "2026-08-01", "value": 1}
-    override = {"partner": "ACME", "kpi": "nps", "period": "2026-Q3", "floor": 0, "target": 40}
+    override = {"partner": "ACME", "kpi": "nps", "period": "2026-Q2", "floor": 0, "target": 40}
     assert client.post("/api/v1/metric-values/", value, format="json").status_code == 201
     value["value"] = 2
     assert client.post("/api/v1/metric-values/bulk/", [value], format="json").status_code == 200

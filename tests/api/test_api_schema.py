@@ -32,6 +32,7 @@ def keep_connection():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("scored_module")  # one scored world for every operation
 @schema.parametrize()
 @settings(
     max_examples=int(os.environ.get("API_FUZZ_EXAMPLES", "15")),  # more: a deeper hunt
