@@ -1,4 +1,4 @@
-.PHONY: run test lint bench
+.PHONY: run test test-fast lint bench
 
 # Set up (venv, deps), migrate, seed demo data if empty, then serve web + Celery worker + beat.
 run:
@@ -9,6 +9,12 @@ run:
 test:
 	@scripts/bootstrap.sh
 	@.venv/bin/python -m pytest
+
+# The edit-test loop: everything but the browser and slow tests (see the markers in
+# pyproject.toml), on a test database kept between runs (add --create-db to rebuild it).
+test-fast:
+	@scripts/bootstrap.sh
+	@.venv/bin/python -m pytest -m "not browser and not slow" --reuse-db
 
 # ruff (lint + format check) and mypy (strict on the pure modules, see pyproject.toml). mypy's
 # Django plugin imports the settings, which require these two URLs: well-formed dummies, since

@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:
@@ -22,27 +23,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fresh_database_url(url: str, name: str) -> str:
-    """A new, empty database on the same server as DATABASE_URL."""
-    admin = psycopg2.connect(url)
+def on_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def recreate_database(url: str, name: str, *, create: bool) -> None:
+    """Drop (and create) a database on DATABASE_URL's server, connected to the server's
+    maintenance database: DATABASE_URL's own database need not exist (the tests run in
+    test_<name>)."""
+    admin = psycopg2.connect(on_database(url, "postgres"))
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {name}")
+        if create:
+            cursor.execute(f"CREATE DATABASE {name}")
     admin.close()
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture
 def smoke_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update(PORT=str(free_port()), DEMO_PARTNERS="25", PARTNERSCORE_VAR_DIR=str(tmp_path))
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = fresh_database_url(os.environ["DATABASE_URL"], "partnerscore_smoke")
+    url = os.environ.get("DATABASE_URL")
+    # Named after DATABASE_URL's database, so runs against other databases on a shared server
+    # do not drop each other's.
+    name = f"{urlsplit(url).path.lstrip('/')}_smoke" if url else None
+    if url:
+        recreate_database(url, name, create=True)
+        env["DATABASE_URL"] = on_database(url, name)
     if os.environ.get("REDIS_URL", "").startswith("redis://"):
         env["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
-    return env
+    yield env
+    if url:
+        recreate_database(url, name, create=False)
 
 
 def test_make_run_serves_the_login_page_and_stops_on_ctrl_c(smoke_env):

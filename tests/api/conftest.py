@@ -1,10 +1,18 @@
 """API personas on top of the shared `world`, and a scored world: two periods recomputed, so
-there are scorecards with lines, tier changes (ACME up, GLOBEX down) and recompute runs."""
+there are scorecards with lines, tier changes (ACME up, GLOBEX down) and recompute runs.
 
+Building the scored world takes two full recomputes. A module whose tests run on it says
+`pytestmark = pytest.mark.usefixtures("scored_module")`: it is then built once for the module,
+and each test's `world` and `scored` are a copy of it, rolled back after the test (see
+`scored_module`). Elsewhere each test builds its own. Both cannot mix in one module: the
+module's world lives until the module ends, so a test building its own would collide with it."""
+
+import copy
 import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from assessments import tasks
@@ -12,6 +20,7 @@ from assessments.models import RecomputeRun, Scorecard, TierChange
 from assessments.services import scorecards_recompute
 from kpis.models import MetricValue, TargetOverride
 from tests.helpers import forget_pending_recomputes
+from tests.world import World, world_build
 
 Q2_DAY, Q3_DAY = dt.date(2026, 5, 15), dt.date(2026, 8, 15)
 
@@ -79,8 +88,7 @@ def _values(world, partner, day, revenue, nps, late):
     ]
 
 
-@pytest.fixture
-def scored(world) -> Scored:
+def scored_build(world: World) -> Scored:
     """SCORING.md's examples: ACME Member (ex. 2) -> Gold (ex. 1), GLOBEX the other way."""
     _values(world, world.acme, Q2_DAY, 50000, None, 25)
     _values(world, world.globex, Q2_DAY, 120000, 35, 8)
@@ -107,3 +115,43 @@ def scored(world) -> Scored:
         globex_override=overrides[1],
         run=run,
     )
+
+
+@pytest.fixture(scope="module")
+def scored_module(django_db_setup, django_db_blocker):
+    """The world and its scores, built once for the module inside a transaction that is rolled
+    back when the module ends. Each test runs in a savepoint inside it (pytest-django's `db`),
+    so what a test writes is undone before the next one; and it gets deep copies of the model
+    instances, so what it changes in memory is not seen by the next one either."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        world = world_build()
+        built = (world, scored_build(world))
+        with django_db_blocker.block():  # between tests, as everywhere else
+            yield built
+        transaction.set_rollback(True)
+
+
+def _shares_the_module_world(request) -> bool:
+    return "scored_module" in request.fixturenames
+
+
+@pytest.fixture
+def _module_copy(request, scored_module, db) -> tuple[World, Scored]:
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        pytest.fail("a transactional test would flush the module's world: give it its own module")
+    return copy.deepcopy(scored_module)
+
+
+@pytest.fixture
+def world(request, db) -> World:
+    if _shares_the_module_world(request):
+        return request.getfixturevalue("_module_copy")[0]
+    return world_build()
+
+
+@pytest.fixture
+def scored(request, world) -> Scored:
+    if _shares_the_module_world(request):
+        return request.getfixturevalue("_module_copy")[1]
+    return scored_build(world)

@@ -6,6 +6,8 @@ import pytest
 from kpis.models import KPI, MetricValue, Period, TargetOverride
 from partners.models import Partner, PartnerType, Region
 
+pytestmark = pytest.mark.usefixtures("scored_module")  # one scored world for the module
+
 
 @pytest.mark.parametrize("endpoint, model", [("partner-types", PartnerType), ("regions", Region)])
 def test_admin_crud_of_types_and_regions(world, admin_api, endpoint, model):
@@ -156,7 +158,7 @@ def test_target_override_crud_validates_thresholds_and_recomputes(
     )
     assert again.status_code == 400  # one override per partner, KPI and period
     assert admin_api.delete(url).status_code == 204
-    assert not TargetOverride.objects.exists()
+    assert not TargetOverride.objects.filter(pk=created.json()["id"]).exists()
 
 
 def test_metric_value_crud_recomputes_the_partner(
@@ -181,7 +183,7 @@ def test_metric_value_crud_recomputes_the_partner(
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_api.delete(url).status_code == 204
     assert sent == [("partner", world.q3.pk, world.acme.pk, "api")]
-    assert not MetricValue.objects.exists()
+    assert not MetricValue.objects.filter(pk=created.json()["id"]).exists()
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,20 @@ from kpis.models import MetricValue, ModelLine, ScoringModel, ScoringModelVersio
 from partners.access import MANAGERS_GROUP
 from partners.models import Partner, PartnerType, Region
 
+pytestmark = pytest.mark.usefixtures("portfolio")  # one world for the module
 
-@pytest.fixture
-def portfolio(world, scored):
+
+@pytest.fixture(scope="module")
+def portfolio(scored_module, django_db_blocker) -> None:
     """Q3 adds INITECH (msp, apac, manager2; Gold through the default model) and UMBRELLA
-    (reseller, apac, manager2; no data) to ACME (Gold) and GLOBEX (Member)."""
+    (reseller, apac, manager2; no data) to ACME (Gold) and GLOBEX (Member). Built once, in the
+    module's transaction (tests/api/conftest.py)."""
+    world, _ = scored_module
+    with django_db_blocker.unblock():
+        _portfolio_build(world)
+
+
+def _portfolio_build(world) -> None:
     manager2 = User.objects.create_user("manager2", password="m2-pass-123")
     manager2.groups.add(Group.objects.get(name=MANAGERS_GROUP))
     apac = Region.objects.create(code="apac", name="APAC")
@@ -124,10 +133,11 @@ def test_page_size_is_a_parameter_capped_at_1000(world, admin_api):
         )
         for i in range(1001)
     )
-    small = admin_api.get("/api/v1/metric-values/", {"page_size": 2}).json()
+    params = {"observed_before": "2025-12-31"}  # the 1001 values, not the world's
+    small = admin_api.get("/api/v1/metric-values/", params | {"page_size": 2}).json()
     assert len(small["results"]) == 2 and small["next"]
-    assert len(admin_api.get("/api/v1/metric-values/").json()["results"]) == 100
-    capped = admin_api.get("/api/v1/metric-values/", {"page_size": 5000}).json()
+    assert len(admin_api.get("/api/v1/metric-values/", params).json()["results"]) == 100
+    capped = admin_api.get("/api/v1/metric-values/", params | {"page_size": 5000}).json()
     assert len(capped["results"]) == 1000 and capped["count"] == 1001
 
 

@@ -8,26 +8,25 @@ from rest_framework.test import APIClient
 
 from partners.access import MANAGERS_GROUP
 
-READ_LISTS = [
-    "partner-types",
-    "regions",
-    "partners",
-    "periods",
-    "kpis",
-    "scoring-models",
-    "target-overrides",
-    "metric-values",
-    "scorecards",
-    "recompute-runs",
-    "tier-changes",
-]
-NOT_FOR_PARTNERS = {"scoring-models", "recompute-runs"}
+CATALOG_LISTS = ["partner-types", "regions", "periods", "kpis"]  # no partner's data in them
+PARTNER_LISTS = ["partners", "target-overrides", "metric-values", "scorecards", "tier-changes"]
+NOT_FOR_PARTNERS = ["scoring-models", "recompute-runs"]
+READ_LISTS = CATALOG_LISTS + PARTNER_LISTS + NOT_FOR_PARTNERS
+
+pytestmark = pytest.mark.usefixtures("scored_module")  # one scored world for the module
 
 
 def token_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
+
+
+def partner_codes(response) -> set[str]:
+    """The partners a list's rows belong to."""
+    assert response.status_code == 200, response.content
+    rows = response.json()["results"]
+    return {row["partner"] if "partner" in row else row["code"] for row in rows}
 
 
 @pytest.mark.parametrize("endpoint", READ_LISTS)
@@ -55,15 +54,27 @@ def test_manager_reads_every_list(world, scored, api, endpoint):
     assert response.json()["count"] >= 1
 
 
-@pytest.mark.parametrize("endpoint", READ_LISTS)
-def test_partner_user_lists_hold_only_its_own_partner(world, scored, endpoint):
+@pytest.mark.parametrize("endpoint", PARTNER_LISTS)
+def test_partner_user_lists_hold_only_its_own_partner(world, scored, api, endpoint):
+    url = f"/api/v1/{endpoint}/"
+    assert partner_codes(api(world.manager).get(url)) == {"ACME", "GLOBEX"}  # a leak would show
+    response = token_client(world.acme_user).get(url)
+    assert partner_codes(response) == {"ACME"}
+    content = response.content.decode()
+    assert "GLOBEX" not in content and "Globex" not in content
+
+
+@pytest.mark.parametrize("endpoint", CATALOG_LISTS)
+def test_partner_user_reads_the_catalog_which_names_no_partner(world, scored, endpoint):
     response = token_client(world.acme_user).get(f"/api/v1/{endpoint}/")
-    if endpoint in NOT_FOR_PARTNERS:
-        assert response.status_code == 403
-        return
-    assert response.status_code == 200
-    assert "GLOBEX" not in response.content.decode()
-    assert response.json()["count"] >= 1
+    assert response.status_code == 200 and response.json()["count"] >= 1
+    content = response.content.decode()
+    assert "ACME" not in content and "GLOBEX" not in content
+
+
+@pytest.mark.parametrize("endpoint", NOT_FOR_PARTNERS)
+def test_partner_user_is_refused_models_and_runs(world, scored, endpoint):
+    assert token_client(world.acme_user).get(f"/api/v1/{endpoint}/").status_code == 403
 
 
 def test_partner_user_reads_its_own_objects(world, scored):
@@ -95,12 +106,20 @@ def test_partner_user_gets_404_on_other_partners_objects(world, scored):
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["partners", "scorecards", "metric-values", "tier-changes", "target-overrides"]
+    "endpoint, params",
+    [
+        ("partners", {"code": "GLOBEX"}),
+        ("partners", {"q": "globex"}),
+        ("scorecards", {"partner": "GLOBEX"}),
+        ("metric-values", {"partner": "GLOBEX"}),
+        ("tier-changes", {"partner": "GLOBEX"}),
+        ("target-overrides", {"partner": "GLOBEX"}),
+    ],
 )
-def test_partner_user_cannot_filter_its_way_to_other_partners(world, scored, endpoint):
-    response = token_client(world.acme_user).get(f"/api/v1/{endpoint}/", {"partner": "GLOBEX"})
-    assert response.status_code == 200
-    assert "GLOBEX" not in response.content.decode()
+def test_partner_user_cannot_filter_its_way_to_other_partners(world, scored, api, endpoint, params):
+    url = f"/api/v1/{endpoint}/"
+    assert partner_codes(api(world.manager).get(url, params)) == {"GLOBEX"}  # the filter works
+    assert partner_codes(token_client(world.acme_user).get(url, params)) == set()
 
 
 def test_partner_user_cannot_write_anything(world, scored, api):
@@ -122,7 +141,7 @@ def test_partner_user_cannot_write_anything(world, scored, api):
 def test_manager_writes_metric_values_and_overrides_but_not_configuration(world, api):
     client = api(world.manager)
     value = {"partner": "ACME", "kpi": "revenue", "observed_on": "2026-08-01", "value": 1}
-    override = {"partner": "ACME", "kpi": "nps", "period": "2026-Q3", "floor": 0, "target": 40}
+    override = {"partner": "ACME", "kpi": "nps", "period": "2026-Q2", "floor": 0, "target": 40}
     assert client.post("/api/v1/metric-values/", value, format="json").status_code == 201
     value["value"] = 2
     assert client.post("/api/v1/metric-values/bulk/", [value], format="json").status_code == 200

@@ -11,6 +11,8 @@ from assessments.tasks import recompute_open_periods, recompute_period
 from kpis.models import MetricValue
 from partnerscore.celery import app
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def celery_worker(transactional_db):

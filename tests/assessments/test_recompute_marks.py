@@ -92,6 +92,7 @@ def wait_for(condition, seconds: float = 60) -> bool:
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_dropped_queue_message_is_recomputed_by_the_next_sweep(world):
     forget_pending_recomputes()

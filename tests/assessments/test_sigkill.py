@@ -42,6 +42,7 @@ def database_url() -> str:
     return f"postgresql://{s['USER']}:{s['PASSWORD']}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_sigkilled_recompute_leaves_old_scorecards_and_next_run_completes(world):
     MetricValue.objects.create(

@@ -19,6 +19,8 @@ from kpis.recompute import request_recompute
 from partnerscore.celery import app
 from tests.helpers import ROOT, database_url, forget_pending_recomputes
 
+pytestmark = pytest.mark.slow
+
 
 def start_worker(queue: str, *, concurrency: int, beat: bool = False, env=None):
     """A worker process of our own (killed only by the pid we get here)."""

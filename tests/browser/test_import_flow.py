@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.db import connections
 
 from kpis.models import ImportJob, MetricValue
 from partnerscore.celery import app
@@ -22,6 +23,7 @@ ARGS = [
     "--disable-sync",
 ]
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases="__all__"),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
 ]
@@ -39,6 +41,10 @@ def browser_page(live_server, monkeypatch):
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.set_default_timeout(30_000)
         yield page
+        # While Playwright's event loop runs, Django keys connections by context, not thread
+        # (asgiref's Local): what the test opened here must be closed here, or it outlives the
+        # test and keeps the test database from being dropped.
+        connections.close_all()
         browser.close()
 
 

@@ -394,6 +394,7 @@ FIXED_FORMULAS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", FIXED_FORMULAS)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(current=frames(), previous=frames())
@@ -435,6 +436,7 @@ TREES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=TREES, current=frames(), previous=frames())
 def test_random_trees_round_trip_and_match_reference(

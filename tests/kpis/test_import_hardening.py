@@ -175,6 +175,7 @@ print(response.status_code, round(time.monotonic() - started, 1))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_an_upload_while_redis_is_down_shows_a_failed_job_not_a_500(world, client):
     env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": "redis://127.0.0.1:1/0"}

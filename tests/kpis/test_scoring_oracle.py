@@ -14,6 +14,7 @@ import datetime as dt
 import math
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -497,6 +498,7 @@ def assert_module_matches_reference(case) -> None:
             check(f"card {partner}", field, row[field], want[field], numeric=False)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
