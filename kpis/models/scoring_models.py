@@ -76,7 +76,7 @@ class ScoringModelVersion(models.Model):
             models.UniqueConstraint(fields=["model", "number"], name="unique_version_number"),
             models.UniqueConstraint(
                 fields=["model"],
-                condition=Q(status="active"),
+                condition=Q(status=VersionStatus.ACTIVE),
                 name="one_active_version_per_model",
                 violation_error_message="A scoring model has only one active version.",
             ),
