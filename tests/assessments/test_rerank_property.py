@@ -19,7 +19,7 @@ from partners.models import Partner
 DAY = dt.date(2026, 8, 1)
 # Few distinct values, so scores tie often, some only at 9 decimals (thirds, summed in another
 # order); None: not reported (so coverage, and status, vary).
-CHOICES = {
+CHOICES: dict[str, list[float]] = {
     "revenue": [0, 50_000, 100_000, 125_000, 150_000],
     "nps": [0, 50 / 3, 25, 100 / 3, 50],
     "late": [0, 5, 10, 15, 20],
