@@ -87,9 +87,8 @@ def enqueue_period(*, period_id: int, code: str, trigger: str, dedupe: bool = Tr
     """Send a period's recompute unless one is already queued. Never raises: if the broker
     is down the period's mark stays and the sweep sends it later."""
     try:
-        if cache.add(PENDING_KEY.format(scope=f"period:{period_id}"), 1, _pending_ttl()) or (
-            not dedupe
-        ):
+        claimed = cache.add(PENDING_KEY.format(scope=f"period:{period_id}"), 1, _pending_ttl())
+        if claimed or not dedupe:  # the sweep sends even when a (lost?) message holds the key
             recompute_period.apply_async((period_id, trigger), countdown=DEBOUNCE_SECONDS)
             return True
         logger.info("recompute of %s already queued; %s joins it", code, trigger)
