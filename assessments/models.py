@@ -55,6 +55,17 @@ class Scorecard(models.Model):
     previous_score = models.FloatField(null=True)
     trend = models.FloatField(null=True)
     previous_tier = models.CharField(max_length=60, blank=True)
+    tier_change = models.CharField(
+        max_length=4, blank=True, db_default="", help_text="up, down or empty (SCORING.md 6)."
+    )
+    # Early warning (SCORING.md section 10), stored by the recompute.
+    projected_score = models.FloatField(null=True)
+    projected_tier = models.CharField(max_length=60, blank=True, db_default="")
+    projected_drop = models.BooleanField(default=False, db_default=False)
+    # At risk, besides a projected drop: red lines carrying a large share of the weight, and
+    # lines with data-quality flags (SCORING.md section 11) when the recompute ran.
+    red_key_lines = models.PositiveSmallIntegerField(default=0, db_default=0)
+    flagged_lines = models.PositiveSmallIntegerField(default=0, db_default=0)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -96,6 +107,15 @@ class ScorecardLine(models.Model):
     score = models.FloatField(null=True)
     status = models.CharField(max_length=5, choices=LineStatus)
     overridden = models.BooleanField(default=False)
+    flags = models.CharField(
+        max_length=40,
+        blank=True,
+        db_default="",
+        help_text="Data-quality flags (SCORING.md 11), comma-separated: gap, stale, outlier.",
+    )
+    last_observed_on = models.DateField(
+        null=True, help_text="The latest observation in the period: what 'stale' is judged on."
+    )
 
     class Meta:
         managed = True

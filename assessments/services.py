@@ -280,7 +280,9 @@ LINE_COLUMNS = """
     n_values integer NOT NULL,
     score double precision NULL,
     status varchar(5) NOT NULL,
-    overridden boolean NOT NULL DEFAULT false
+    overridden boolean NOT NULL DEFAULT false,
+    flags varchar(40) NOT NULL DEFAULT '',
+    last_observed_on date NULL
 """
 
 

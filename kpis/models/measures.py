@@ -63,6 +63,12 @@ class KPI(models.Model):
         blank=True, help_text="For source 'formula' only, e.g. 100 * (revenue / prev(revenue) - 1)"
     )
     description = models.TextField(blank=True)
+    stale_after_days = models.PositiveSmallIntegerField(
+        default=45,
+        db_default=45,
+        help_text="An imported KPI is flagged stale when its latest value in an open period is "
+        "older than this many days (SCORING.md section 11).",
+    )
 
     class Meta:
         ordering = ["code"]
