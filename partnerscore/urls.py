@@ -3,15 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from assessments import views
+from assessments.views import exports, partner, portfolio
 from kpis import views as kpi_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("portfolio/", views.portfolio, name="portfolio"),
-    path("portfolio/export.csv", views.portfolio_export, name="portfolio-export"),
-    path("partners/<str:code>/", views.scorecard, name="scorecard"),
-    path("partners/<str:code>/export.csv", views.scorecard_export, name="scorecard-export"),
+    path("", portfolio.home, name="home"),
+    path("portfolio/", portfolio.portfolio, name="portfolio"),
+    path("portfolio/export.csv", exports.portfolio_export, name="portfolio-export"),
+    path("partners/<str:code>/", partner.scorecard, name="scorecard"),
+    path("partners/<str:code>/export.csv", exports.scorecard_export, name="scorecard-export"),
     path("imports/", kpi_views.imports, name="imports"),
     path("imports/<int:pk>/", kpi_views.import_detail, name="import-detail"),
     path("imports/<int:pk>/status/", kpi_views.import_status, name="import-status"),

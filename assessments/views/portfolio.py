@@ -1,25 +1,19 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
 from assessments import charts
-from assessments.exports import csv_lines
 from assessments.filtersets import ScorecardFilterSet
 from assessments.models import ScorecardStatus
 from assessments.selectors import (
-    PORTFOLIO_EXPORT_HEADER,
-    SCORECARD_EXPORT_HEADER,
     period_choose,
     periods_with_scorecards,
-    portfolio_export_rows,
     portfolio_scorecards,
     portfolio_summary,
-    scorecard_detail,
-    scorecard_export_rows,
 )
 from kpis.models import PeriodStatus
-from partners.access import is_manager, partner_for_user, portal_partner_id, visible_partners
+from partners.access import is_manager, portal_partner_id, visible_partners
 from partners.models import PartnerType, Region
 
 PAGE_SIZE = 50
@@ -75,55 +69,4 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "tier_chart": charts.tier_bars(summary["tiers"]),
             "period_open": period.status == PeriodStatus.OPEN,
         },
-    )
-
-
-@login_required
-def scorecard(request: HttpRequest, code: str) -> HttpResponse:
-    partner = partner_for_user(request.user, code)  # 404 for a partner the user may not see
-    period = period_choose(code=request.GET.get("period"))
-    if period is None:
-        raise Http404("No periods yet.")
-    detail = scorecard_detail(partner=partner, period=period)
-    return render(
-        request,
-        "assessments/scorecard.html",
-        {
-            "partner": partner,
-            "period": period,
-            "periods": periods_with_scorecards(),
-            **detail,
-            "kpi_chart": charts.kpi_scores(detail["lines"]) if detail["lines"] else "",
-            "history_chart": charts.score_history(detail["history"]) if detail["history"] else "",
-        },
-    )
-
-
-def _csv_response(filename: str, lines) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"  # a partner's numbers never sit in a shared cache
-    return response
-
-
-@login_required
-def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
-    if not is_manager(request.user):
-        raise Http404("The portfolio is for channel managers.")
-    period = period_choose(code=request.GET.get("period"))
-    if period is None:
-        raise Http404("No periods yet.")
-    rows = portfolio_export_rows(period=period, partners=visible_partners(request.user))
-    return _csv_response(f"portfolio-{period.code}.csv", csv_lines(PORTFOLIO_EXPORT_HEADER, rows))
-
-
-@login_required
-def scorecard_export(request: HttpRequest, code: str) -> StreamingHttpResponse:
-    partner = partner_for_user(request.user, code)  # 404 for a partner the user may not see
-    period = period_choose(code=request.GET.get("period"))
-    if period is None:
-        raise Http404("No periods yet.")
-    rows = scorecard_export_rows(partner=partner, period=period)
-    return _csv_response(
-        f"scorecard-{partner.code}-{period.code}.csv", csv_lines(SCORECARD_EXPORT_HEADER, rows)
     )

@@ -1,0 +1,1 @@
+"""The pages: the portfolio (managers), one partner's scorecard, and the exports."""
