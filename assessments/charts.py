@@ -24,7 +24,7 @@ LAYOUT = dict(
 )
 
 
-def _html(fig: go.Figure) -> SafeString:
+def html(fig: go.Figure) -> SafeString:
     height = fig.layout.height or LAYOUT["height"]
     return format_html(
         '<div class="plotly-chart" style="width:100%;height:{}px" data-figure="{}" '
@@ -69,7 +69,7 @@ def score_histogram(scores: list[float], tiers: list[dict]) -> str:
         xaxis=dict(title="Score", range=[0, 120], dtick=20),
         yaxis=dict(title="Partners"),
     )
-    return _html(fig)
+    return html(fig)
 
 
 def tier_bars(tiers: list[dict]) -> str:
@@ -92,7 +92,7 @@ def tier_bars(tiers: list[dict]) -> str:
         xaxis=dict(title="Partners"),
         yaxis=dict(autorange="reversed"),
     )
-    return _html(fig)
+    return html(fig)
 
 
 def kpi_scores(lines: list) -> str:
@@ -127,7 +127,7 @@ def kpi_scores(lines: list) -> str:
         yaxis=dict(autorange="reversed"),
     )
     fig.update_layout(height=max(260, 60 + 34 * len(lines)))
-    return _html(fig)
+    return html(fig)
 
 
 def score_history(history: list[tuple]) -> str:
@@ -149,4 +149,4 @@ def score_history(history: list[tuple]) -> str:
         yaxis=dict(range=[0, 125], title="Score"),
         xaxis=dict(type="category"),
     )
-    return _html(fig)
+    return html(fig)
