@@ -1,7 +1,7 @@
 """One filterset per list (the HTML pages and the API share them)."""
 
 import django_filters as filters
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from assessments.models import RecomputeRun, RunStatus, Scorecard, ScorecardStatus, TierChange
 from kpis.models import Granularity, Period, PeriodStatus
@@ -30,6 +30,12 @@ SCORECARD_ORDERING = {
     "partner_type__name": "partner_type__name",
 }
 SCORECARD_DEFAULT_ORDERING = ["-score"]
+NO_TIER = "-"  # the tier filters' value for "no tier" (insufficient data, no data, not scored)
+MOVED_CHOICES = [("up", "Moved up a tier"), ("down", "Dropped a tier"), ("any", "Changed tier")]
+# At risk (issue 9): the recompute stores the three signals on the scorecard.
+AT_RISK = Q(status=ScorecardStatus.OK) & (
+    Q(projected_drop=True) | Q(red_key_lines__gt=0) | Q(flagged_lines__gt=0)
+)
 # Scorecards with insufficient or no data have no rank and no tier: by score, they come after
 # the scored ones (an insufficient card may show a high score, but it is not comparable).
 SCORED_FIRST = Case(When(status=ScorecardStatus.OK, then=Value(0)), default=Value(1))
@@ -67,8 +73,29 @@ class ScorecardFilterSet(filters.FilterSet):
     manager = filters.CharFilter(
         field_name="partner__manager__username", label="Channel manager's username"
     )
-    tier = filters.CharFilter(label="Tier name")
+    tier = filters.CharFilter(method="filter_tier", label=f"Tier name ('{NO_TIER}': no tier)")
     status = filters.ChoiceFilter(choices=ScorecardStatus.choices)
+    moved = filters.ChoiceFilter(
+        choices=MOVED_CHOICES,
+        method="filter_moved",
+        label="Tier change vs the previous period: up, down, or any",
+    )
+    at_risk = filters.BooleanFilter(
+        method="filter_at_risk",
+        label="At risk: a projected tier drop (SCORING.md 10), a red KPI carrying a large share "
+        "of the weight, or data-quality flags (SCORING.md 11)",
+    )
+    score_min = filters.NumberFilter(field_name="score", lookup_expr="gte", label="Score >=")
+    score_max = filters.NumberFilter(field_name="score", lookup_expr="lt", label="Score <")
+    trend_min = filters.NumberFilter(field_name="trend", lookup_expr="gte", label="Trend >=")
+    trend_max = filters.NumberFilter(field_name="trend", lookup_expr="lt", label="Trend <")
+    from_period = filters.CharFilter(
+        method="filter_from", label="With from_tier: the period the partner moved from"
+    )
+    from_tier = filters.CharFilter(
+        method="filter_from",
+        label=f"The tier held in from_period ('{NO_TIER}': no tier or no scorecard)",
+    )
     q = filters.CharFilter(method="search", label="Partner name contains, or exact code")
     ordering = ScorecardOrderingFilter(
         fields={field: param for param, field in SCORECARD_ORDERING.items()},
@@ -85,6 +112,27 @@ class ScorecardFilterSet(filters.FilterSet):
     class Meta:
         model = Scorecard
         fields = ["period", "partner", "partner_type", "region", "manager", "tier", "status"]
+
+    def filter_tier(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(tier="" if value == NO_TIER else value)
+
+    def filter_moved(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "any":
+            return queryset.exclude(tier_change="")
+        return queryset.filter(tier_change=value)
+
+    def filter_at_risk(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        return queryset.filter(AT_RISK if value else ~AT_RISK)
+
+    def filter_from(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """from_period and from_tier together: the partners of a tier-migration cell."""
+        period, tier = self.data.get("from_period"), self.data.get("from_tier")
+        if name == "from_tier" or not period or not tier:
+            return queryset  # applied once, when both are given
+        held = Scorecard.objects.filter(period__code=period, partner=OuterRef("partner_id"))
+        if tier == NO_TIER:
+            return queryset.exclude(Exists(held.exclude(tier="")))
+        return queryset.filter(Exists(held.filter(tier=tier)))
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(partner__name__icontains=value) | Q(partner__code__iexact=value))

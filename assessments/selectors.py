@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, Value
 
 from assessments.models import Scorecard, ScorecardLine, TierChange
 from kpis.models import (
@@ -15,7 +16,7 @@ from kpis.models import (
     Tier,
     VersionStatus,
 )
-from partners.models import Partner
+from partners.models import Partner, PartnerType, Region
 from partnerscore.pgcopy import copy_out
 
 VALUE_DTYPES = {"partner_id": "int64", "kpi_id": "int64", "value": "float64"}
@@ -184,6 +185,66 @@ def period_choose(*, code: str | None) -> Period | None:
         return Period.objects.filter(code=code).first()
     with_cards = Period.objects.filter(scorecards__isnull=False).order_by("-end").first()
     return with_cards or Period.objects.order_by("-end").first()
+
+
+@dataclass
+class PeriodChoice:
+    period: Period | None  # the period asked for, else the latest with scorecards, else latest
+    previous: Period | None  # SCORING.md section 1's previous period of `period`
+    with_scorecards: list[Period]  # for the period picker, latest first
+
+
+def period_choice(*, code: str | None) -> PeriodChoice:
+    """The period a page shows, its previous period and the picker's list: one query (a
+    handful of periods), where period_choose + previous() + the list would take three."""
+    periods = list(
+        Period.objects.annotate(
+            has_cards=Exists(Scorecard.objects.filter(period=OuterRef("pk")))
+        ).order_by("-end")
+    )
+    with_cards = [p for p in periods if p.has_cards]
+    if code:
+        chosen = next((p for p in periods if p.code == code), None)
+    else:
+        chosen = with_cards[0] if with_cards else (periods[0] if periods else None)
+    previous = None
+    if chosen is not None:
+        previous = next(
+            (
+                p
+                for p in periods  # latest end first
+                if p.granularity == chosen.granularity and p.end < chosen.start
+            ),
+            None,
+        )
+    return PeriodChoice(period=chosen, previous=previous, with_scorecards=with_cards)
+
+
+FILTER_CHOICES_SECONDS = 60
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The portfolio filters' options: partner types, regions and the channel managers who
+    manage partners, in one query. Configuration that rarely changes: cached for a minute."""
+    choices = cache.get("portfolio-filter-choices")
+    if choices is None:
+        kinds = (
+            PartnerType.objects.values_list(Value("partner_types"), "code", "name", Value(""))
+            .union(Region.objects.values_list(Value("regions"), "code", "name", Value("")))
+            .union(
+                Partner.objects.exclude(manager=None).values_list(
+                    Value("managers"),
+                    "manager__username",
+                    "manager__first_name",
+                    "manager__last_name",
+                )
+            )
+        )
+        choices = {"partner_types": [], "regions": [], "managers": []}
+        for kind, code, name, last in sorted(kinds, key=lambda row: (row[0], row[2], row[1])):
+            choices[kind].append((code, " ".join(filter(None, (name, last))) or code))
+        cache.set("portfolio-filter-choices", choices, FILTER_CHOICES_SECONDS)
+    return choices
 
 
 def portfolio_scorecards(*, period: Period, partners):

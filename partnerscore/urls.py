@@ -9,6 +9,7 @@ from kpis import views as kpi_views
 urlpatterns = [
     path("", portfolio.home, name="home"),
     path("portfolio/", portfolio.portfolio, name="portfolio"),
+    path("portfolio/migration/", portfolio.migration, name="migration"),
     path("portfolio/export.csv", exports.portfolio_export, name="portfolio-export"),
     path("partners/<str:code>/", partner.scorecard, name="scorecard"),
     path("partners/<str:code>/export.csv", exports.scorecard_export, name="scorecard-export"),
