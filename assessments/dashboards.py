@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Avg, Max, QuerySet
+from django.http import QueryDict
 
-from assessments.filtersets import NO_TIER
+from assessments.filtersets import NO_TIER, ScorecardFilterSet
 from assessments.models import RecomputeRun, RunStatus, Scorecard, ScorecardLine, ScorecardStatus
+from assessments.selectors import (
+    PeriodChoice,
+    filter_choices,
+    period_choice,
+    portfolio_scorecards,
+)
 from kpis.models import Period
+from partners.models import Partner
 
 CACHE_SECONDS = 600  # a bound on staleness for what no recompute announces (a renamed region)
 KEY_VERSION = 1
@@ -82,6 +90,82 @@ class Dashboard:
     movers_down: list[dict] = field(default_factory=list)
     at_risk: list[dict] = field(default_factory=list)
     no_data: list[dict] = field(default_factory=list)
+
+
+# what a filter set is not: the period, the ordering and the page
+NOT_FILTERS = ("period", "ordering", "page")
+
+
+def filters_in_use(params: QueryDict) -> dict[str, str]:
+    """The filter parameters in use (not the period, ordering or page), in a stable order."""
+    return {
+        name: value
+        for name in sorted(params)
+        if name not in NOT_FILTERS and (value := params.get(name, "").strip())
+    }
+
+
+@dataclass
+class PortfolioView:
+    cards: ScorecardFilterSet  # the period's filtered scorecards, for the table
+    filters: dict[str, str]
+    dashboard: Dashboard
+    before: Dashboard | None  # the same filters on the previous period
+    region_kpis: list[dict]
+
+
+def portfolio_view(*, choice: PeriodChoice, partners: QuerySet, params: QueryDict) -> PortfolioView:
+    """What the portfolio page shows of a period, for the partners a user sees, filtered by
+    `params` (the scorecards API's filterset: the same parameters)."""
+    period, previous = choice.period, choice.previous
+    assert period is not None
+    cards = ScorecardFilterSet(
+        params, queryset=portfolio_scorecards(period=period, partners=partners)
+    )
+    filters = filters_in_use(params)
+    scope = (str(partners.query), sorted(filters.items()))
+    period_ids = [period.pk] + ([previous.pk] if previous else [])
+    generations = recompute_generations(period_ids)
+    generation = "-".join(generations.values())
+    before = None
+    if previous is not None:
+        data = params.copy()
+        data["period"] = previous.code
+        for name in ("from_period", "from_tier", "moved"):  # relative to the shown period
+            data.pop(name, None)
+        before = period_dashboard(
+            period=previous,
+            cards=ScorecardFilterSet(
+                data, queryset=portfolio_scorecards(period=previous, partners=partners)
+            ).qs,
+            previous=None,
+            generation=generations[previous.pk],
+            scope=scope,
+        )
+    return PortfolioView(
+        cards=cards,
+        filters=filters,
+        dashboard=period_dashboard(
+            period=period, cards=cards.qs, previous=previous, generation=generation, scope=scope
+        ),
+        before=before,
+        region_kpis=region_kpi_means(
+            period=period, cards=cards.qs, generation=generation, scope=scope
+        ),
+    )
+
+
+def warm_portfolio(period_code: str) -> None:
+    """After a recompute: compute the unfiltered portfolio of the period (and of the next
+    one, whose headline compares with it) for the managers who see every partner, so the
+    first visit after a recompute is as fast as the rest."""
+    filter_choices()
+    latest = period_choice(code=None).period  # the page a manager lands on
+    codes = {period_code} | ({latest.code} if latest is not None else set())
+    for code in sorted(codes):
+        choice = period_choice(code=code)
+        if choice.period is not None:
+            portfolio_view(choice=choice, partners=Partner.objects.all(), params=QueryDict())
 
 
 def recompute_generations(period_ids: list[int]) -> dict[int, str]:

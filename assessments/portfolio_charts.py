@@ -167,7 +167,7 @@ def quadrant(counts: list[list[int]], link: Link) -> str:
             }
         ],
         title="Score vs trend since the previous period",
-        xaxis=dict(title=dict(text="Trend (points)"), type="category", tickangle=0),
+        xaxis=dict(title=dict(text="Trend (points)"), type="category"),
         yaxis=dict(title=dict(text="Score"), type="category"),
         margin=dict(l=64, r=16, t=62, b=48),
         annotations=[
@@ -212,9 +212,9 @@ def migration_matrix(
             }
         ],
         title=title,
-        xaxis=dict(title=dict(text="to"), type="category", side="top"),
-        yaxis=dict(title=dict(text="from"), type="category", autorange="reversed"),
-        margin=dict(l=90, r=16, t=96, b=24),
+        xaxis=dict(type="category", side="top"),
+        yaxis=dict(type="category", autorange="reversed"),
+        margin=dict(l=90, r=16, t=90, b=16),
     )
 
 

@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
+from assessments.dashboards import warm_portfolio
+from assessments.models import RecomputeRun, RunStatus
 from assessments.services import scorecard_recompute_partner, scorecards_recompute
 from kpis.models import Period, PeriodStatus, RecomputeMark
 
@@ -32,6 +34,7 @@ def _pending_ttl() -> int:
 def recompute_period(period_id: int, trigger: str = "manual") -> dict:
     cache.delete(PENDING_KEY.format(scope=f"period:{period_id}"))
     run = scorecards_recompute(period_id=period_id, trigger=trigger)
+    _warm(run)
     return {"run": run.pk, "status": run.status, "scorecards": run.scorecards}
 
 
@@ -39,7 +42,20 @@ def recompute_period(period_id: int, trigger: str = "manual") -> dict:
 def recompute_partner(period_id: int, partner_id: int, trigger: str = "manual") -> dict:
     cache.delete(PENDING_KEY.format(scope=f"partner:{period_id}:{partner_id}"))
     run = scorecard_recompute_partner(period_id=period_id, partner_id=partner_id, trigger=trigger)
+    _warm(run)
     return {"run": run.pk, "status": run.status}
+
+
+def _warm(run: RecomputeRun) -> None:
+    """The portfolio's figures are cached per recompute run: compute the default view's now,
+    so the first manager after a recompute does not wait. Best effort: a failure here (the
+    cache unreachable) leaves the page to compute them itself."""
+    if run.status != RunStatus.SUCCEEDED:
+        return
+    try:
+        warm_portfolio(run.period.code)
+    except Exception:
+        logger.warning("could not warm the portfolio of %s", run.period.code, exc_info=True)
 
 
 @shared_task

@@ -19,8 +19,6 @@ from partners.access import is_manager, portal_partner_id, visible_partners
 PAGE_SIZE = 50
 # filters set by clicking a chart, with no field in the form: kept as hidden fields
 CHART_FILTERS = ("score_min", "score_max", "trend_min", "trend_max", "from_period", "from_tier")
-# what a link keeps from the current view, and what it drops (a new filter starts at page 1)
-NOT_FILTERS = ("period", "ordering", "page")
 
 
 @login_required
@@ -32,15 +30,6 @@ def home(request: HttpRequest) -> HttpResponse:
         partner = visible_partners(request.user).get(pk=partner_id)
         return redirect("scorecard", code=partner.code)
     return render(request, "assessments/no_access.html", status=403)
-
-
-def _filters(params: QueryDict) -> dict[str, str]:
-    """The filter parameters in use (not the period, ordering or page), in a stable order."""
-    return {
-        name: value
-        for name in sorted(params)
-        if name not in NOT_FILTERS and (value := params.get(name, "").strip())
-    }
 
 
 class Links:
@@ -65,29 +54,6 @@ class Links:
         return f"{reverse('portfolio')}?{query.urlencode()}#partners"
 
 
-def _previous_dashboard(
-    request, choice, partners, scope, generation: str
-) -> dashboards.Dashboard | None:
-    """The same filters on the previous period: the headline's 'vs previous' figures."""
-    previous = choice.previous
-    if previous is None:
-        return None
-    data = request.GET.copy()
-    data["period"] = previous.code
-    for name in ("from_period", "from_tier", "moved"):  # relative to the shown period
-        data.pop(name, None)
-    cards = ScorecardFilterSet(
-        data, queryset=portfolio_scorecards(period=previous, partners=partners)
-    )
-    return dashboards.period_dashboard(
-        period=previous,
-        cards=cards.qs,
-        previous=None,
-        generation=generation,
-        scope=scope,
-    )
-
-
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
@@ -98,25 +64,11 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         if request.GET.get("period"):
             raise Http404(f"There is no period '{request.GET['period']}'.")
         return render(request, "assessments/portfolio.html", {"period": None})
-    partners = visible_partners(request.user)
-    cards = ScorecardFilterSet(  # the scorecards API's filterset: the same parameters
-        request.GET, queryset=portfolio_scorecards(period=period, partners=partners)
+    view = dashboards.portfolio_view(
+        choice=choice, partners=visible_partners(request.user), params=request.GET
     )
-    filters = _filters(request.GET)
+    cards, filters, dashboard = view.cards, view.filters, view.dashboard
     ordering = ",".join(cards.form.cleaned_data.get("ordering") or []) if cards.is_valid() else ""
-    scope = (str(partners.query), sorted(filters.items()))
-    period_ids = [period.pk] + ([choice.previous.pk] if choice.previous else [])
-    generations = dashboards.recompute_generations(period_ids)
-    generation = "-".join(generations.values())
-    dashboard = dashboards.period_dashboard(
-        period=period, cards=cards.qs, previous=choice.previous, generation=generation, scope=scope
-    )
-    before = _previous_dashboard(
-        request, choice, partners, scope, generations.get(period_ids[-1], "")
-    )
-    region_kpis = dashboards.region_kpi_means(
-        period=period, cards=cards.qs, generation=generation, scope=scope
-    )
     link = Links(period.code, filters, ordering)
     page = Paginator(cards.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page)
@@ -132,8 +84,8 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "errors": cards.errors,
             "dashboard": dashboard,
-            "headline": _headline(dashboard, before, link),
-            "tier_figures": _tier_figures(dashboard, before, link),
+            "headline": _headline(dashboard, view.before, link),
+            "tier_figures": _tier_figures(dashboard, view.before, link),
             "filters": filters,
             "hidden_filters": [(n, v) for n, v in filters.items() if n in CHART_FILTERS],
             "chips": [(n, v, link(drop=(n,))) for n, v in filters.items()],
@@ -147,9 +99,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "charts": {
                 **_charts(dashboard, choice, link, rows, period.code),
                 "region_kpis": portfolio_charts.region_kpis(
-                    region_kpis, lambda code: link(region=code)
+                    view.region_kpis, lambda code: link(region=code)
                 )
-                if region_kpis
+                if view.region_kpis
                 else "",
             },
         },
@@ -264,7 +216,7 @@ def _charts(dashboard, choice, link: Links, rows: list, period_code: str) -> dic
             dashboard.migration,
             dashboard.tier_order,
             lambda a, b: link(from_period=previous_code, from_tier=a, tier=b),
-            title=f"Tier migration {previous_code} → {period_code}",
+            title=f"Tier migration: {previous_code} (rows) → {period_code} (columns)",
         )
     return charts
 
@@ -315,7 +267,7 @@ def migration(request: HttpRequest) -> HttpResponse:
     cards = ScorecardFilterSet(
         data, queryset=portfolio_scorecards(period=period, partners=partners)
     )
-    filters = _filters(data)
+    filters = dashboards.filters_in_use(data)
     matrix, order = {}, []
     if source is not None:
         matrix, order = dashboards.tier_migration(
@@ -341,7 +293,10 @@ def migration(request: HttpRequest) -> HttpResponse:
     chart = ""
     if matrix:
         chart = portfolio_charts.migration_matrix(
-            matrix, order, cell, title=f"Tier migration {source.code} → {period.code}"
+            matrix,
+            order,
+            cell,
+            title=f"Tier migration: {source.code} (rows) → {period.code} (columns)",
         )
     return render(
         request,
