@@ -190,7 +190,7 @@ def cache_key(*parts: object) -> str:
 
 
 def period_dashboard(
-    *, period: Period, cards: QuerySet, previous: Period | None, generation: str, scope: str
+    *, period: Period, cards: QuerySet, previous: Period | None, generation: str, scope: object
 ) -> Dashboard:
     """The figures of `cards` (the filtered scorecards of `period`), cached per recompute.
     `scope` names the filters and the user's visible partners, so it is part of the key."""
@@ -294,12 +294,12 @@ def tier_counts(ok: pd.DataFrame) -> list[dict]:
             counts.extend(
                 {
                     "tier": tier,
-                    "min_score": float(row.tier_min),
-                    "n": int(row.n),
-                    "partner_type": row.type_code,
-                    "type_name": row.type_name,
+                    "min_score": float(row["tier_min"]),
+                    "n": int(row["n"]),
+                    "partner_type": row["type_code"],
+                    "type_name": row["type_name"],
                 }
-                for row in group.itertuples()
+                for row in group.to_dict("records")
             )
     return sorted(counts, key=lambda c: (-c["min_score"], c["tier"], c["type_name"]))
 
@@ -372,7 +372,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return records
 
 
-def region_kpi_means(*, period: Period, cards: QuerySet, generation: str, scope: str) -> list[dict]:
+def region_kpi_means(
+    *, period: Period, cards: QuerySet, generation: str, scope: object
+) -> list[dict]:
     """Mean line score per (region, KPI) over the filtered scorecards: which KPIs drag a region
     down. One aggregate over the period's lines; cached like the dashboard."""
     key = cache_key("region-kpis", period.pk, generation, scope)
@@ -393,7 +395,7 @@ def region_kpi_means(*, period: Period, cards: QuerySet, generation: str, scope:
 
 
 def tier_migration(
-    *, source: Period, target: Period, cards: QuerySet, generation: str, scope
+    *, source: Period, target: Period, cards: QuerySet, generation: str, scope: object
 ) -> tuple[dict, list[str]]:
     """From tier (in `source`) x to tier (in `target`) -> partners, over the filtered `cards`
     of the target period; a partner without a scorecard or tier in either is NO_TIER."""

@@ -6,6 +6,7 @@ figure object costs tens of milliseconds a chart, more than the rest of the page
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from django.utils.html import format_html
 
@@ -32,8 +33,10 @@ STATUS_SCALE = [
 ]
 
 
-AXIS = dict(gridcolor="#eaeef2", zeroline=False, linecolor="#d0d7de", automargin=True)
-LAYOUT = dict(
+AXIS: dict[str, Any] = dict(
+    gridcolor="#eaeef2", zeroline=False, linecolor="#d0d7de", automargin=True
+)
+LAYOUT: dict[str, Any] = dict(
     margin=dict(l=48, r=16, t=40, b=48),
     height=320,
     paper_bgcolor="#ffffff",
@@ -48,7 +51,7 @@ LAYOUT = dict(
 TOP_LEGEND = dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom")
 
 
-def figure(data: list[dict], *, title: str, xaxis: dict, yaxis: dict, **layout: object) -> str:
+def figure(data: list[dict], *, title: str, xaxis: dict, yaxis: dict, **layout: Any) -> str:
     """A chart element for static/js/charts.js to draw."""
     merged = {
         **LAYOUT,
@@ -260,7 +263,9 @@ def kpi_heatmap(partners: list[dict], kpis: list[dict], lines: dict, link_templa
     opens the partner's scorecard at that KPI: link_template's {row} is the partner code."""
     z, text, status = [], [], []
     for p in partners:
-        row_z, row_text, row_status = [], [], []
+        row_z: list[int | None] = []
+        row_text: list[str] = []
+        row_status: list[str] = []
         for k in kpis:
             line = lines.get((p["partner_id"], k["id"]))
             if line is None:

@@ -197,12 +197,12 @@ class PeriodChoice:
 def period_choice(*, code: str | None) -> PeriodChoice:
     """The period a page shows, its previous period and the picker's list: one query (a
     handful of periods), where period_choose + previous() + the list would take three."""
-    periods = list(
-        Period.objects.annotate(
-            has_cards=Exists(Scorecard.objects.filter(period=OuterRef("pk")))
-        ).order_by("-end")
-    )
-    with_cards = [p for p in periods if p.has_cards]
+    annotated = Period.objects.annotate(
+        has_cards=Exists(Scorecard.objects.filter(period=OuterRef("pk")))
+    ).order_by("-end")
+    periods: list[Period] = list(annotated)
+    with_cards: list[Period] = []
+    with_cards.extend(p for p in annotated if p.has_cards)
     if code:
         chosen = next((p for p in periods if p.code == code), None)
     else:

@@ -43,9 +43,9 @@ class Links:
     def __call__(self, *, drop: Iterable[str] = (), **changes: object) -> str:
         query = QueryDict(mutable=True)
         query["period"] = self.period_code
-        for name, value in self.filters.items():
+        for name, kept in self.filters.items():
             if name not in changes and name not in drop:
-                query[name] = value
+                query[name] = kept
         for name, value in changes.items():
             if value is not None:
                 query[name] = f"{value:g}" if isinstance(value, float) else str(value)
@@ -231,7 +231,9 @@ def _heatmap(rows: list, link: Links, period_code: str) -> str:
     lines = ScorecardLine.objects.filter(
         period_id=rows[0].period_id, partner_id__in=[p["partner_id"] for p in partners]
     ).values_list("partner_id", "kpi_id", "kpi__code", "status", "score", "weight")
-    statuses, weights, codes = {}, {}, {}
+    statuses: dict[tuple[int, int], tuple[str, float | None]] = {}
+    weights: dict[int, float] = {}
+    codes: dict[int, str] = {}
     for partner_id, kpi_id, code, status, score, weight in lines:
         statuses[(partner_id, kpi_id)] = (status, score)
         weights[kpi_id] = weights.get(kpi_id, 0.0) + weight
@@ -268,7 +270,8 @@ def migration(request: HttpRequest) -> HttpResponse:
         data, queryset=portfolio_scorecards(period=period, partners=partners)
     )
     filters = dashboards.filters_in_use(data)
-    matrix, order = {}, []
+    matrix: dict[str, dict[str, int]] = {}
+    order: list[str] = []
     if source is not None:
         matrix, order = dashboards.tier_migration(
             source=source,
@@ -280,6 +283,7 @@ def migration(request: HttpRequest) -> HttpResponse:
     link = Links(period.code, filters, "")
 
     def cell(a: str, b: str) -> str:
+        assert source is not None  # there are cells only when there is a source period
         return link(from_period=source.code, from_tier=a, tier=b)
 
     rows = [
@@ -291,7 +295,7 @@ def migration(request: HttpRequest) -> HttpResponse:
         for a in order
     ]
     chart = ""
-    if matrix:
+    if matrix and source is not None:
         chart = portfolio_charts.migration_matrix(
             matrix,
             order,
