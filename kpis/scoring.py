@@ -273,15 +273,31 @@ def score_cards(
 
 def _assign_tiers(cards: pd.DataFrame, tiers: pd.DataFrame) -> pd.DataFrame:
     """The tier with the highest min_score <= score, for `ok` scorecards only."""
-    ok = cards.loc[cards["status"] == "ok", ["partner_id", "version_id", "score"]]
-    pairs = ok.merge(tiers, on="version_id")
-    pairs = pairs[pairs["min_score"] <= comparable(pairs["score"])]
-    best = pairs.sort_values("min_score").drop_duplicates("partner_id", keep="last")
-    best = best.set_index("partner_id")
-    tier = cards["partner_id"].map(best["name"]).astype(object)
-    cards["tier"] = tier.where(tier.notna(), "")
-    cards["tier_min_score"] = cards["partner_id"].map(best["min_score"])
+    ok = cards["status"] == "ok"
+    best = threshold_tiers(cards["score"].where(ok), cards["version_id"], tiers)
+    cards["tier"] = best["name"].to_numpy()
+    cards["tier_min_score"] = best["min_score"].to_numpy()
     return cards
+
+
+def threshold_tiers(scores: pd.Series, version_ids: pd.Series, tiers: pd.DataFrame) -> pd.DataFrame:
+    """For each score, its version's tier with the highest min_score <= score (thresholds
+    only): columns name ('' where the score is NaN) and min_score, on the scores' index."""
+    rows = pd.DataFrame(
+        {
+            "row": np.arange(len(scores)),
+            "version_id": version_ids.to_numpy(),
+            "score": scores.to_numpy(float),
+        }
+    ).dropna(subset=["score"])
+    pairs = rows.merge(tiers[["version_id", "name", "min_score"]], on="version_id")
+    pairs = pairs[pairs["min_score"] <= comparable(pairs["score"])]
+    best = pairs.sort_values("min_score").drop_duplicates("row", keep="last").set_index("row")
+    best = best.reindex(np.arange(len(scores)))
+    return pd.DataFrame(
+        {"name": best["name"].fillna("").to_numpy(), "min_score": best["min_score"].to_numpy()},
+        index=scores.index,
+    )
 
 
 def _rank_peers(cards: pd.DataFrame) -> pd.DataFrame:
