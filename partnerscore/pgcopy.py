@@ -94,7 +94,9 @@ def _binary_group(
         if pattern.get(f"__null_{c}", False):
             continue
         if types[c] == "text":
-            fields.append((f"val{i}", f"S{max(1, len(str(pattern[c]).encode()))}"))
+            width = len(str(pattern[c]).encode())
+            if width:  # an empty string is its length (0) alone
+                fields.append((f"val{i}", f"S{width}"))
         else:
             fields.append((f"val{i}", _WIDTHS[types[c]]))
     rows = np.empty(len(index), dtype=np.dtype(fields))
@@ -105,7 +107,8 @@ def _binary_group(
         elif types[c] == "text":
             data = str(pattern[c]).encode()
             rows[f"len{i}"] = len(data)
-            rows[f"val{i}"] = data
+            if data:
+                rows[f"val{i}"] = data
         elif types[c] == "date":  # days since 2000-01-01
             rows[f"len{i}"] = 4
             days = frame[c].to_numpy().astype("datetime64[D]")[index]
