@@ -1,10 +1,12 @@
 """Reads for the recompute (frames, one query per table) and for the pages."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.utils import timezone
 
 from assessments.models import Scorecard, ScorecardLine, TierChange
 from kpis.models import (
@@ -35,6 +37,12 @@ class RecomputeInputs:
     previous_values: pd.DataFrame
     previous_cards: pd.DataFrame
     unscored_types: list[str]
+    # SCORING.md sections 10 and 11: scorecards of up to 3 earlier periods (partner_id, back,
+    # score, status), the as-of date of staleness (None: closed period), and for a one-partner
+    # recompute the stored values of its peers (partner_type_id, kpi_id, value).
+    history: pd.DataFrame
+    stale_as_of: dt.date | None
+    peer_values: pd.DataFrame | None
 
 
 def _frame(queryset, columns: list[str]) -> pd.DataFrame:
@@ -58,9 +66,10 @@ def metric_values_frame(
     return copy_out(sql, params, dtypes=VALUE_DTYPES, parse_dates=["observed_on"])
 
 
-def kpis_needed_by_prev(kpis: pd.DataFrame) -> list[int]:
+def kpis_needed_by_prev(kpis: pd.DataFrame, also: list[int] | None = None) -> list[int]:
     """KPI ids whose previous-period values some prev() reads: the prev() targets and, for
-    formula targets, the inputs of their formulas (transitively)."""
+    formula targets, the inputs of their formulas (transitively). `also`: more KPI ids needed
+    in the previous period (with their formulas' inputs too)."""
     from kpis import formula as formula_lang
 
     formulas = {
@@ -69,6 +78,7 @@ def kpis_needed_by_prev(kpis: pd.DataFrame) -> list[int]:
         if text
     }
     wanted = set().union(*(f.prev_refs for f in formulas.values())) if formulas else set()
+    wanted |= set(kpis["code"].reindex(also or []).dropna())
     todo = list(wanted)
     while todo:
         code = todo.pop()
@@ -105,7 +115,10 @@ def members_frame(*, period: Period, partner_ids: list[int] | None = None) -> pd
 
 def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) -> RecomputeInputs:
     kpis = (
-        _frame(KPI.objects.all(), ["id", "code", "direction", "aggregation", "source", "formula"])
+        _frame(
+            KPI.objects.all(),
+            ["id", "code", "direction", "aggregation", "source", "formula", "stale_after_days"],
+        )
         .set_index("id")
         .rename_axis("kpi_id")
     )
@@ -138,7 +151,8 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
     ).astype({"stretch": "float64"})
     values = metric_values_frame(start=period.start, end=period.end, partner_ids=partner_ids)
     previous = period.previous()
-    prev_kpi_ids = kpis_needed_by_prev(kpis)
+    # every KPI the lines use, for the gap flag, and what prev() reads
+    prev_kpi_ids = kpis_needed_by_prev(kpis, also=sorted(lines["kpi_id"].unique().tolist()))
     if previous is not None and prev_kpi_ids:
         previous_values = metric_values_frame(
             start=previous.start,
@@ -169,6 +183,66 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
         previous_values=previous_values,
         previous_cards=previous_cards,
         unscored_types=[str(t) for t in unscored],
+        history=score_history(period=period, partner_ids=partner_ids),
+        stale_as_of=min(timezone.localdate(), period.end) if period.is_open else None,
+        peer_values=(
+            None
+            if partner_ids is None
+            else stored_peer_values(
+                period=period,
+                partner_type_ids=sorted(members["partner_type_id"].unique().tolist()),
+                kpi_ids=sorted(lines["kpi_id"].unique().tolist()),
+                exclude=partner_ids,
+            )
+        ),
+    )
+
+
+def score_history(*, period: Period, partner_ids: list[int] | None = None) -> pd.DataFrame:
+    """Scorecards of the 3 periods before `period` (each the previous of the next): partner_id,
+    back (1 = the previous period), score, status. Three small queries for the chain, one
+    for the scorecards."""
+    backs: dict[int, int] = {}
+    earlier = period.previous()
+    while earlier is not None and len(backs) < 3:
+        backs[earlier.pk] = len(backs) + 1
+        earlier = earlier.previous()
+    if not backs:
+        return pd.DataFrame(
+            {
+                "partner_id": pd.Series(dtype="int64"),
+                "back": pd.Series(dtype="int64"),
+                "score": pd.Series(dtype="float64"),
+                "status": pd.Series(dtype="str"),
+            }
+        )
+    sql = f"SELECT partner_id, period_id, score, status FROM {Scorecard._meta.db_table} "
+    sql += "WHERE period_id = ANY(%s)"
+    params: list = [list(backs)]
+    if partner_ids is not None:
+        sql += " AND partner_id = ANY(%s)"
+        params.append(partner_ids)
+    cards = copy_out(
+        sql, params, dtypes={"partner_id": "int64", "period_id": "int64", "score": "float64"}
+    )
+    cards["back"] = cards.pop("period_id").map(backs).astype("int64")
+    return cards
+
+
+def stored_peer_values(
+    *, period: Period, partner_type_ids: list[int], kpi_ids: list[int], exclude: list[int]
+) -> pd.DataFrame:
+    """Period values of the stored `ok` scorecards of these partner types (the peer groups),
+    but the excluded partners': what a one-partner recompute judges outliers against."""
+    return copy_out(
+        f"SELECT s.partner_type_id, l.kpi_id, l.value FROM {ScorecardLine._meta.db_table} l "
+        f"JOIN {Scorecard._meta.db_table} s "
+        "ON s.period_id = l.period_id AND s.partner_id = l.partner_id "
+        "WHERE l.period_id = %s AND s.period_id = %s AND s.status = 'ok' "
+        "AND s.partner_type_id = ANY(%s) AND l.kpi_id = ANY(%s) AND l.value IS NOT NULL "
+        "AND NOT (l.partner_id = ANY(%s))",
+        [period.pk, period.pk, partner_type_ids, kpi_ids, exclude],
+        dtypes={"partner_type_id": "int64", "kpi_id": "int64", "value": "float64"},
     )
 
 

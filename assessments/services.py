@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.models import RecomputeRun, RunStatus, Scorecard, TierChange
 from assessments.selectors import RecomputeInputs, recompute_inputs
-from kpis import scoring
+from kpis import guidance, scoring
 from kpis.models import Period, PeriodStatus, RecomputeMark
 from kpis.recompute import request_recompute
 from partnerscore.pgcopy import copy_in, copy_in_binary, copy_out
@@ -34,11 +34,14 @@ LINE_TYPES = {
     "score": "float8",
     "status": "text",
     "overridden": "bool",
+    "flags": "text",  # a handful of distinct strings: the binary COPY groups rows by them
+    "last_observed_on": "date",
 }
 # Scores compared in SQL as round(score * COMPARE_SCALE): float8 like scoring.comparable, and
 # round(float8) breaks ties to even like pandas, so peers order and tie alike in both.
 COMPARE_SCALE = float(10**scoring.COMPARE_DECIMALS)
 CARD_TABLE = Scorecard._meta.db_table
+CARD_TEXTS = ("tier", "previous_tier", "tier_change", "projected_tier")  # '' is not NULL
 TIER_TABLE = TierChange._meta.db_table
 
 
@@ -80,6 +83,38 @@ def score_period(inputs: RecomputeInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
         tiers=inputs.tiers,
         previous=inputs.previous_cards,
     )
+    return _with_warnings(inputs, lines, cards, previous, partner_ids)
+
+
+def _with_warnings(
+    inputs: RecomputeInputs,
+    lines: pd.DataFrame,
+    cards: pd.DataFrame,
+    previous: pd.DataFrame,
+    partner_ids: pd.Index,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Data-quality flags on the lines, then projection and at-risk counts on the cards
+    (kpis.guidance, SCORING.md sections 10 and 11)."""
+    # previous-period values of every KPI, formulas evaluated in that period (section 3)
+    previous = _finite(
+        scoring.add_formula_values(previous, previous.iloc[0:0], inputs.kpis, partner_ids)
+    )
+    last_observed = (
+        inputs.values.groupby(["partner_id", "kpi_id"])["observed_on"]
+        .max()
+        .rename("last_observed_on")
+        .reset_index()
+    )
+    lines = guidance.line_flags(
+        lines,
+        cards=cards,
+        previous_values=previous,
+        last_observed=last_observed,
+        kpis=inputs.kpis,
+        stale_as_of=inputs.stale_as_of,
+        peer_values=inputs.peer_values,
+    )
+    cards = guidance.card_warnings(cards, lines, inputs.history, inputs.tiers)
     return lines, cards
 
 
@@ -214,9 +249,7 @@ def _write_period(period: Period, lines: pd.DataFrame, cards: pd.DataFrame, *, c
     )
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {CARD_TABLE} WHERE period_id = %s", [period.pk])
-    copy_in(
-        CARD_TABLE, _card_rows(period, cards, computed_at), force_not_null=("tier", "previous_tier")
-    )
+    copy_in(CARD_TABLE, _card_rows(period, cards, computed_at), force_not_null=CARD_TEXTS)
     _write_tier_changes(period, cards, computed_at)
     _swap_line_partition(period.pk, lines)
     return not _same_results(old, cards)
@@ -234,7 +267,7 @@ def _same_results(old: pd.DataFrame, cards: pd.DataFrame) -> bool:
 
 
 def _card_rows(period: Period, cards: pd.DataFrame, computed_at) -> pd.DataFrame:
-    rows = cards.rename(columns={"version_id": "model_version_id"}).drop(columns="tier_change")
+    rows = cards.rename(columns={"version_id": "model_version_id"})
     rows.insert(0, "period_id", period.pk)
     rows["computed_at"] = computed_at.isoformat()
     return rows.astype({"rank": "Int64", "peer_count": "Int64"})
@@ -335,9 +368,7 @@ def _write_partner(
         cursor.execute(
             f"DELETE FROM {part} WHERE period_id = %s AND partner_id = %s", [period.pk, partner_id]
         )
-    copy_in(
-        CARD_TABLE, _card_rows(period, cards, computed_at), force_not_null=("tier", "previous_tier")
-    )
+    copy_in(CARD_TABLE, _card_rows(period, cards, computed_at), force_not_null=CARD_TEXTS)
     copy_in_binary(part, lines.assign(period_id=period.pk), LINE_TYPES)
     type_ids = set(old["partner_type_id"].tolist()) | set(cards["partner_type_id"].tolist())
     _rerank(period.pk, sorted(int(t) for t in type_ids))
@@ -377,12 +408,38 @@ def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
 
 def period_close(*, period: Period) -> Period:
     """Freeze a period: its scorecards (and the model version they used) stay as they are."""
-    with period_lock(period.pk):
+    with period_lock(period.pk), transaction.atomic():
         Period.objects.filter(pk=period.pk).update(
             status=PeriodStatus.CLOSED, closed_at=timezone.now()
         )
+        _clear_stale_flags(period.pk)
     period.refresh_from_db()
     return period
+
+
+def _clear_stale_flags(period_id: int) -> None:
+    """'stale' is a warning about an open period (SCORING.md 11): a closed period's lines drop
+    it (scores and every other flag stay frozen), and its cards' flagged_lines follow."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {LINES_TABLE} SET flags = array_to_string("
+            "array_remove(string_to_array(flags, ','), 'stale'), ',') "
+            "WHERE period_id = %s AND 'stale' = ANY(string_to_array(flags, ','))",
+            [period_id],
+        )
+        if cursor.rowcount == 0:
+            return
+        cursor.execute(
+            f"""
+            UPDATE {CARD_TABLE} AS s SET flagged_lines = c.n
+            FROM (
+                SELECT partner_id, count(*) FILTER (WHERE flags <> '') AS n
+                FROM {LINES_TABLE} WHERE period_id = %s GROUP BY partner_id
+            ) AS c
+            WHERE s.period_id = %s AND s.partner_id = c.partner_id AND s.flagged_lines <> c.n
+            """,
+            [period_id, period_id],
+        )
 
 
 @transaction.atomic

@@ -47,7 +47,10 @@ class ScorecardLineSerializer(serializers.ModelSerializer):
             "score",
             "status",
             "overridden",
+            "flags",
+            "last_observed_on",
         ]
+        read_only_fields = fields
 
 
 def _code(source: str, help_text: str = "", null: bool = False) -> serializers.CharField:
@@ -95,9 +98,16 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "previous_score",
             "trend",
             "previous_tier",
+            "tier_change",
+            "projected_score",
+            "projected_tier",
+            "projected_drop",
+            "red_key_lines",
+            "flagged_lines",
             "computed_at",
             "lines",
         ]
+        read_only_fields = fields
 
     def get_url(self, card: Scorecard) -> str:
         path = reverse(
