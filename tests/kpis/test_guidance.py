@@ -351,3 +351,60 @@ def test_benchmark_needs_five_values():
 def test_benchmark_ties_are_not_worse():
     bench = guidance.peer_benchmark([40, 40, 40.0000000000001, 10, 50], 40, "higher")
     assert bench is not None and bench.kpi_percentile == pytest.approx(25)  # only 10 is worse
+
+
+# -- frames the recompute stores ------------------------------------------------------------
+
+
+def test_line_flags_combine_in_order_and_judge_against_ok_peers():
+    partners = list(range(1, 13))  # 1-10 ok peers, 11 ok with no value, 12 insufficient data
+    values = [10, 11, 12, 12, 13, 13, 14, 15, 16, 100, None, 500]
+    lines = pd.DataFrame({"partner_id": partners, "kpi_id": 7, "value": values})
+    cards = pd.DataFrame(
+        {"partner_id": partners, "partner_type_id": 1, "status": ["ok"] * 11 + ["insufficient"]}
+    )
+    observed = pd.to_datetime(["2026-09-29"] * 9 + ["2026-08-01", "2026-09-01", "2026-08-01"])
+    last = pd.DataFrame({"partner_id": partners, "kpi_id": 7, "last_observed_on": observed})
+    previous = pd.DataFrame({"partner_id": [11], "kpi_id": [7], "value": [3.0]})
+    kpis = pd.DataFrame(
+        {"source": ["import"], "stale_after_days": [45]}, index=pd.Index([7], name="kpi_id")
+    )
+    kwargs = dict(cards=cards, previous_values=previous, last_observed=last, kpis=kpis)
+    out = guidance.line_flags(lines, stale_as_of=dt.date(2026, 9, 30), **kwargs)
+    assert out["flags"].tolist() == [""] * 9 + ["stale,outlier", "gap", "stale,outlier"]
+    assert pd.isna(out.loc[10, "last_observed_on"])  # no value: no last observation stored
+    closed = guidance.line_flags(lines, stale_as_of=None, **kwargs)
+    assert closed["flags"].tolist() == [""] * 9 + ["outlier", "gap", "outlier"]
+
+
+def test_card_warnings_count_red_key_lines_and_flags():
+    cards = pd.DataFrame(
+        {
+            "partner_id": [1, 2],
+            "version_id": 1,
+            "status": ["ok", "no_data"],
+            "score": [82.0, None],
+            "tier_min_score": [80.0, None],
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "partner_id": [1, 1, 1, 2],
+            "weight": [20.0, 79.0, 1.0, 10.0],  # 20 is exactly a fifth of 100: key
+            "status": ["red", "green", "red", "grey"],
+            "flags": ["stale", "", "gap", "gap"],
+        }
+    )
+    history = pd.DataFrame(
+        {"partner_id": [1, 1, 2], "back": [2, 1, 1], "score": [90.0, 86.0, 50.0], "status": "ok"}
+    )
+    tiers = pd.DataFrame(
+        {"version_id": 1, "name": ["Gold", "Silver", "Member"], "min_score": [80.0, 60.0, 0.0]}
+    )
+    out = guidance.card_warnings(cards, lines, history, tiers).set_index("partner_id")
+    assert out.loc[1, "projected_score"] == pytest.approx(78)
+    assert out.loc[1, "projected_tier"] == "Silver" and out.loc[1, "projected_drop"]
+    assert math.isnan(out.loc[2, "projected_score"]) and out.loc[2, "projected_tier"] == ""
+    assert not out.loc[2, "projected_drop"]
+    assert out["red_key_lines"].tolist() == [1, 0]
+    assert out["flagged_lines"].tolist() == [2, 1]
