@@ -194,19 +194,20 @@ def _recorded_run(*, period_id: int, partner_id: int | None, trigger: str) -> Re
 
 
 def _ripple_to_next_period(period: Period, partner_id: int | None) -> None:
-    """The next period's trend and tier changes read this one: recompute it when it is open."""
-    following = (
-        Period.objects.filter(
-            granularity=period.granularity, start__gt=period.end, status=PeriodStatus.OPEN
-        )
-        .order_by("start")
-        .first()
-    )
-    if following is None or following.previous() != period:
+    """The next period's trend and tier changes read this one, and so do the projections of
+    the next three (SCORING.md 10): recompute those of them that are open."""
+    later = Period.objects.filter(granularity=period.granularity, start__gt=period.end)
+    chain, prior = [], period
+    for candidate in later.order_by("start")[: guidance.PROJECTION_SCORES - 1]:
+        if candidate.previous() != prior:
+            break
+        chain.append(candidate.pk)
+        prior = candidate
+    if not chain:
         return
-    with transaction.atomic():
+    with transaction.atomic():  # closed periods in the chain are left alone (frozen)
         request_recompute(
-            period_ids=[following.pk], partner_id=partner_id, reason=f"ripple from {period.code}"
+            period_ids=chain, partner_id=partner_id, reason=f"ripple from {period.code}"
         )
 
 

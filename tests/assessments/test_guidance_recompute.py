@@ -275,3 +275,15 @@ def test_one_partner_recompute_stores_what_a_full_recompute_does(world, q1):
     for partner in (world.acme, world.globex):
         scorecard_recompute_partner(period_id=world.q3.pk, partner_id=partner.pk, trigger="t")
         assert stored(world.q3) == full
+
+
+def test_a_changed_period_marks_the_open_periods_whose_projection_reads_it(world, q1, q4):
+    from kpis.models import RecomputeMark
+
+    q5 = quarter("2027-Q1", dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    Period.objects.filter(pk=world.q3.pk).update(status="closed")
+    scored(world, world.acme, q1, 90)
+    recompute(q1)  # new scores: Q2 (trend), Q3 and Q4 (projection) read them; Q5 does not
+    marked = set(RecomputeMark.objects.values_list("period_id", flat=True))
+    assert marked == {world.q2.pk, q4.pk}  # Q3 is closed: frozen
+    assert q5.pk not in marked
