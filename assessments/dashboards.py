@@ -124,8 +124,7 @@ def portfolio_view(*, choice: PeriodChoice, partners: QuerySet, params: QueryDic
     )
     filters = filters_in_use(params)
     scope = (str(partners.query), sorted(filters.items()))
-    period_ids = [period.pk] + ([previous.pk] if previous else [])
-    generations = recompute_generations(period_ids)
+    generations = recompute_generations([period] + ([previous] if previous else []))
     generation = "-".join(generations.values())
     before = None
     if previous is not None:
@@ -168,20 +167,23 @@ def warm_portfolio(period_code: str) -> None:
             portfolio_view(choice=choice, partners=Partner.objects.all(), params=QueryDict())
 
 
-def recompute_generations(period_ids: list[int]) -> dict[int, str]:
-    """Names each period's scorecards' current state: its latest successful run."""
+def recompute_generations(periods: list[Period]) -> dict[int, str]:
+    """Names each period's scorecards' current state: its latest successful run, and its
+    status (closing a period changes its flags without a run)."""
     runs = dict(
-        RecomputeRun.objects.filter(period_id__in=period_ids, status=RunStatus.SUCCEEDED)
+        RecomputeRun.objects.filter(
+            period_id__in=[p.pk for p in periods], status=RunStatus.SUCCEEDED
+        )
         .values_list("period_id")
         .annotate(last=Max("id"))
         .order_by()
     )
-    return {pid: f"{pid}.{runs.get(pid, 0)}" for pid in period_ids}
+    return {p.pk: f"{p.pk}.{runs.get(p.pk, 0)}.{p.status}.{p.closed_at}" for p in periods}
 
 
-def recompute_generation(period_ids: list[int]) -> str:
+def recompute_generation(periods: list[Period]) -> str:
     """The state of several periods' scorecards, as one string for a cache key."""
-    return "-".join(recompute_generations(period_ids).values())
+    return "-".join(recompute_generations(periods).values())
 
 
 def cache_key(*parts: object) -> str:

@@ -277,7 +277,7 @@ def migration(request: HttpRequest) -> HttpResponse:
             source=source,
             target=period,
             cards=cards.qs,
-            generation=dashboards.recompute_generation([source.pk, period.pk]),
+            generation=dashboards.recompute_generation([source, period]),
             scope=(str(partners.query), sorted(filters.items())),
         )
     link = Links(period.code, filters, "")
