@@ -28,7 +28,7 @@ from kpis.models import Period
 from partners.models import Partner
 
 CACHE_SECONDS = 600  # a bound on staleness for what no recompute announces (a renamed region)
-KEY_VERSION = 1
+KEY_VERSION = 2
 SCORE_BINS = 24  # 0-120 in steps of 5
 TREND_EDGES = [-math.inf, -20, -10, -5, -2, 2, 5, 10, 20, math.inf]
 QUADRANT_SCORE_EDGES = [0, 20, 40, 60, 80, 100, 120.000001]
@@ -242,8 +242,10 @@ def build_dashboard(frame: pd.DataFrame, *, previous: Period | None) -> Dashboar
     dashboard.movers_down = _records(
         with_trend[with_trend["trend"] < 0].nsmallest(LIST_LENGTH, "trend")
     )
-    risky = ok[at_risk_mask(ok)].sort_values(
-        ["projected_drop", "red_key_lines", "flagged_lines", "score"],
+    risky = ok[at_risk_mask(ok)]
+    risky = risky.assign(red_key=(risky["red_key_lines"] > 0) & (risky["tier_min"] > 0))
+    risky = risky.sort_values(
+        ["projected_drop", "red_key", "flagged_lines", "score"],
         ascending=[False, False, False, True],
     )
     dashboard.at_risk = _records(risky.head(LIST_LENGTH))
@@ -255,7 +257,8 @@ def build_dashboard(frame: pd.DataFrame, *, previous: Period | None) -> Dashboar
 
 def at_risk_mask(ok: pd.DataFrame) -> pd.Series:
     """assessments.filtersets.AT_RISK, on a frame of ok cards."""
-    return ok["projected_drop"] | (ok["red_key_lines"] > 0) | (ok["flagged_lines"] > 0)
+    red_key = (ok["red_key_lines"] > 0) & (ok["tier_min"] > 0)
+    return ok["projected_drop"] | red_key | (ok["flagged_lines"] > 0)
 
 
 def headline(frame: pd.DataFrame) -> Headline:

@@ -32,10 +32,14 @@ SCORECARD_ORDERING = {
 SCORECARD_DEFAULT_ORDERING = ["-score"]
 NO_TIER = "-"  # the tier filters' value for "no tier" (insufficient data, no data, not scored)
 MOVED_CHOICES = [("up", "Moved up a tier"), ("down", "Dropped a tier"), ("any", "Changed tier")]
-# At risk (issue 9): the recompute stores the three signals on the scorecard.
+# At risk (issue 9; the recompute stores the signals on the scorecard): an ok scorecard with a
+# projected tier drop (SCORING.md 10), or a red KPI carrying a large share of the weight while
+# it holds a tier above the lowest (it has a tier to lose), or lines with data-quality flags
+# (SCORING.md 11).
 AT_RISK = Q(status=ScorecardStatus.OK) & (
-    Q(projected_drop=True) | Q(red_key_lines__gt=0) | Q(flagged_lines__gt=0)
+    Q(projected_drop=True) | Q(red_key_lines__gt=0, tier_min_score__gt=0) | Q(flagged_lines__gt=0)
 )
+
 # Scorecards with insufficient or no data have no rank and no tier: by score, they come after
 # the scored ones (an insufficient card may show a high score, but it is not comparable).
 SCORED_FIRST = Case(When(status=ScorecardStatus.OK, then=Value(0)), default=Value(1))
