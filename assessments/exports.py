@@ -8,6 +8,7 @@ as a formula (CSV: a leading `'`; .xlsx: an explicit string cell).
 """
 
 import csv
+import math
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -73,6 +74,11 @@ def _xlsx_row(sheet, row: Iterable) -> list:
         if isinstance(value, Rounded):
             cell = WriteOnlyCell(sheet, value=float(value))
             cell.number_format = _number_format(value)
+            cells.append(cell)
+        elif isinstance(value, float) and math.isfinite(value):
+            # every digit: openpyxl would write 16 significant digits, one short of a double
+            cell = WriteOnlyCell(sheet, value=repr(value))
+            cell.data_type = "n"
             cells.append(cell)
         elif isinstance(value, str):
             # an explicit string cell: openpyxl would store "=..." as a formula
