@@ -28,7 +28,9 @@ document.addEventListener("click", function (event) {
   function toPaper() {
     if (printing) return;
     printing = true;
-    var today = new Date().toISOString().slice(0, 10);
+    var now = new Date();
+    var today = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
+      .map(function (n) { return String(n).padStart(2, "0"); }).join("-");
     document.querySelectorAll("[data-print-date]").forEach(function (el) { el.textContent = today; });
     charts().forEach(function (el) {
       window.Plotly.relayout(el, { width: PRINT_WIDTH_PX, autosize: false });
