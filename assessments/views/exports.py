@@ -13,6 +13,7 @@ from django.http import (
     HttpResponseNotFound,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 
 from assessments.exports import XLSX_CONTENT_TYPE, csv_lines, safe_filename, xlsx_file
 from assessments.filtersets import ScorecardFilterSet
@@ -49,15 +50,15 @@ def _period(request: HttpRequest) -> Period:
     return period
 
 
-def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+def _attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase:
     response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     response["Cache-Control"] = "no-store"  # a partner's numbers never sit in a shared cache
     return response
 
 
-def _export(fmt: str, name: str, header: list[str], rows: Iterable, title: str) -> HttpResponse:
+def _export(fmt: str, name: str, header: list[str], rows: Iterable, title: str) -> HttpResponseBase:
     if fmt == "xlsx":
-        response: HttpResponse = FileResponse(
+        response: HttpResponseBase = FileResponse(
             xlsx_file(header, rows, title=title), content_type=XLSX_CONTENT_TYPE
         )
     else:
@@ -67,7 +68,7 @@ def _export(fmt: str, name: str, header: list[str], rows: Iterable, title: str) 
     return _attachment(response, f"{name}.{fmt}")
 
 
-def _portfolio(request: HttpRequest, fmt: str) -> HttpResponse:
+def _portfolio(request: HttpRequest, fmt: str) -> HttpResponseBase:
     if not is_manager(request.user):
         raise Http404("The portfolio is for channel managers.")
     try:
@@ -89,7 +90,7 @@ def _filter_errors(errors) -> str:
     return f"Invalid filter: {named}"
 
 
-def _scorecard(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+def _scorecard(request: HttpRequest, code: str, fmt: str) -> HttpResponseBase:
     partner = partner_for_user(request.user, code)  # 404 for a partner the user may not see
     try:
         period = _period(request)
@@ -101,20 +102,20 @@ def _scorecard(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
 
 
 @login_required
-def portfolio_export(request: HttpRequest) -> HttpResponse:
+def portfolio_export(request: HttpRequest) -> HttpResponseBase:
     return _portfolio(request, "csv")
 
 
 @login_required
-def portfolio_export_xlsx(request: HttpRequest) -> HttpResponse:
+def portfolio_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     return _portfolio(request, "xlsx")
 
 
 @login_required
-def scorecard_export(request: HttpRequest, code: str) -> HttpResponse:
+def scorecard_export(request: HttpRequest, code: str) -> HttpResponseBase:
     return _scorecard(request, code, "csv")
 
 
 @login_required
-def scorecard_export_xlsx(request: HttpRequest, code: str) -> HttpResponse:
+def scorecard_export_xlsx(request: HttpRequest, code: str) -> HttpResponseBase:
     return _scorecard(request, code, "xlsx")

@@ -117,6 +117,8 @@ def test_portfolio_csv_is_rounded_as_the_page_with_exact_values_beside(scored, c
         ({"ordering": "score"}, ["GLOBEX", "AT", "PLUS", "ACME", "EVIL"]),
         ({"ordering": "-percentile"}, ["ACME", "PLUS", "AT", "GLOBEX", "EVIL"]),
         ({"region": "emea", "ordering": "-trend", "page": "7"}, ["ACME", "AT", "GLOBEX"]),
+        ({"score_min": "50", "score_max": "85"}, ["PLUS", "AT"]),  # the portfolio's new filters
+        ({"trend_max": "0"}, ["ACME"]),
     ],
 )
 def test_portfolio_export_applies_the_pages_filters_and_ordering(scored, client, params, codes):
@@ -265,6 +267,7 @@ def test_anonymous_exports_go_to_login(scored, client):
         ("portfolio-export", {"period": "1999-Q9"}, 404, ["No period", "1999-Q9"]),
         ("portfolio-export-xlsx", {"status": "great"}, 400, ["Invalid filter", "status", "great"]),
         ("portfolio-export", {"ordering": "-salary"}, 400, ["Invalid filter", "ordering"]),
+        ("portfolio-export", {"score_min": "high"}, 400, ["Invalid filter", "score_min"]),
         ("scorecard-export", {"period": "1999-Q9"}, 404, ["No period", "1999-Q9"]),
         ("scorecard-export-xlsx", {"period": "1999-Q9"}, 404, ["No period", "1999-Q9"]),
     ],
