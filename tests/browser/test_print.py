@@ -138,3 +138,16 @@ def test_print_button_and_print_date_work_without_inline_script(demo, browser, l
     today = page.evaluate("new Date().toLocaleDateString('sv')")  # YYYY-MM-DD, local
     assert page.inner_text("time[data-print-date]") == today != "1999-01-01"
     assert page.problems == []
+
+
+def test_printed_portfolio_hides_navigation_filters_and_pager(demo, browser, live_server):
+    page = new_page(browser, PRINTABLE_WIDTH_PX)
+    login(page, live_server.url, "manager", "manager")
+    page.goto(f"{live_server.url}/portfolio/?period=2026-Q3")
+    page.wait_for_selector(".plotly-chart .main-svg")
+    page.emulate_media(media="print")
+    for hidden in (".topbar", "form", ".pager", "a.button", "button"):
+        assert all(not el.is_visible() for el in page.locator(hidden).all()), hidden
+    assert page.locator("table.grid").first.is_visible()
+    page.screenshot(path=str(SHOTS / "portfolio-print-emulated.png"), full_page=True)
+    assert page.problems == []
