@@ -1,14 +1,18 @@
 """Reads for the recompute (frames, one query per table) and for the pages."""
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
+from assessments.exports import page_round
 from assessments.models import Scorecard, ScorecardLine, TierChange
+from kpis import guidance
 from kpis.models import (
     KPI,
     ModelLine,
@@ -381,8 +385,10 @@ def scorecard_detail(*, partner, period: Period) -> dict:
     return {"card": card, "lines": lines, "history": history}
 
 
-# column in the CSV -> field it comes from (one list, so the header and rows cannot drift)
-PORTFOLIO_EXPORT = {
+# -- exports (assessments/exports.py writes them as CSV or .xlsx) ----------------------------
+
+# column -> field it comes from (one list, so the header and rows cannot drift)
+PORTFOLIO_EXPORT: dict[str, str | Combinable] = {
     "partner_code": "partner__code",
     "partner_name": "partner__name",
     "partner_type": "partner_type__code",
@@ -392,15 +398,22 @@ PORTFOLIO_EXPORT = {
     "score": "score",
     "tier": "tier",
     "status": "status",
-    "coverage": "coverage",
+    "coverage_pct": F("coverage") * 100,
     "rank": "rank",
     "peer_count": "peer_count",
     "percentile": "percentile",
     "trend": "trend",
     "previous_tier": "previous_tier",
+    "tier_change": "tier_change",
+    "projected_score": "projected_score",
+    "projected_tier": "projected_tier",
+    "projected_drop": "projected_drop",
+    "red_key_lines": "red_key_lines",
+    "flagged_lines": "flagged_lines",
 }
-SCORECARD_EXPORT = {
+SCORECARD_EXPORT = {  # one row per line of the card
     "partner_code": "partner__code",
+    "partner_name": "partner__name",
     "period": "period__code",
     "kpi_code": "kpi__code",
     "kpi_name": "kpi__name",
@@ -414,25 +427,117 @@ SCORECARD_EXPORT = {
     "weight": "weight",
     "score": "score",
     "status": "status",
+    "contribution": None,  # SCORING.md section 12, computed from the lines
+    "lost_to_target": None,
+    "flags": "flags",
+    "last_observed_on": "last_observed_on",
     "agreed_target": "overridden",
 }
-PORTFOLIO_EXPORT_HEADER = list(PORTFOLIO_EXPORT)
-SCORECARD_EXPORT_HEADER = list(SCORECARD_EXPORT)
+# the card's headline, repeated on each line so every row stands alone (one table, as a CSV is)
+CARD_EXPORT = {
+    "card_score": "score",
+    "card_tier": "tier",
+    "card_status": "status",
+    "card_coverage_pct": "coverage_pct",
+    "card_rank": "rank",
+    "card_peer_count": "peer_count",
+    "card_percentile": "percentile",
+    "card_trend": "trend",
+    "card_projected_score": "projected_score",
+    "card_projected_tier": "projected_tier",
+    "card_projected_drop": "projected_drop",
+}
+# decimals the pages show (templates' floatformat); the full value follows in `<name>_exact`
+EXPORT_DECIMALS = {
+    "score": 1,
+    "coverage_pct": 0,
+    "percentile": 0,
+    "trend": 1,
+    "projected_score": 1,
+    "value": 2,
+    "contribution": 1,
+    "lost_to_target": 1,
+    "card_score": 1,
+    "card_coverage_pct": 0,
+    "card_percentile": 0,
+    "card_trend": 1,
+    "card_projected_score": 1,
+}
 
 
-def portfolio_export_rows(*, period: Period, partners):
-    """One row per scorecard of the visible partners; streamed from the database."""
-    return (
-        Scorecard.objects.filter(period=period, partner__in=partners)
-        .order_by("partner__code")
-        .values_list(*PORTFOLIO_EXPORT.values())
-        .iterator(chunk_size=2000)
+def _header(columns) -> list[str]:
+    header = []
+    for name in columns:
+        header.append(name)
+        if name in EXPORT_DECIMALS:
+            header.append(f"{name}_exact")
+    return header
+
+
+PORTFOLIO_EXPORT_HEADER = _header(PORTFOLIO_EXPORT)
+SCORECARD_EXPORT_HEADER = _header([*SCORECARD_EXPORT, *CARD_EXPORT])
+
+
+def _with_exact(names: list[str], values) -> list:
+    row = []
+    for name, value in zip(names, values, strict=True):
+        if name in EXPORT_DECIMALS:
+            row += [page_round(value, EXPORT_DECIMALS[name]), value]
+        else:
+            row.append(value)
+    return row
+
+
+def portfolio_export_rows(*, scorecards: QuerySet[Scorecard]) -> Iterator[list]:
+    """One row per scorecard, in the queryset's order (the portfolio page's filterset filtered
+    and ordered it); streamed from the database in chunks."""
+    names = list(PORTFOLIO_EXPORT)
+    values = scorecards.values_list(*PORTFOLIO_EXPORT.values()).iterator(chunk_size=2000)
+    return (_with_exact(names, row) for row in values)
+
+
+def scorecard_export_rows(*, partner, period: Period) -> list[list]:
+    """One row per line of the partner's card in the period (none without a card), with its
+    contribution and points lost to target, then the card's headline."""
+    card = (
+        Scorecard.objects.filter(partner=partner, period=period)
+        .annotate(coverage_pct=F("coverage") * 100)
+        .select_related("model_version")
+        .first()
     )
-
-
-def scorecard_export_rows(*, partner, period: Period):
-    return (
+    if card is None:
+        return []
+    fields = [field for field in SCORECARD_EXPORT.values() if field is not None]
+    lines = list(
         ScorecardLine.objects.filter(period_id=period.pk, partner_id=partner.pk)
         .order_by("-weight", "kpi__code")
-        .values_list(*SCORECARD_EXPORT.values())
+        .values(*fields)
+    )
+    explained = {
+        c.kpi: c
+        for c in guidance.contributions(
+            [_line_facts(line) for line in lines], card.model_version.missing_policy
+        )
+    }
+    headline = [getattr(card, field) for field in CARD_EXPORT.values()]
+    names = [*SCORECARD_EXPORT, *CARD_EXPORT]
+    rows = []
+    for line in lines:
+        contribution = explained[line["kpi__code"]]
+        line["contribution"], line["lost_to_target"] = contribution.points, contribution.lost
+        own = [line[field or column] for column, field in SCORECARD_EXPORT.items()]
+        rows.append(_with_exact(names, [*own, *headline]))
+    return rows
+
+
+def _line_facts(line: dict) -> guidance.LineFacts:
+    return guidance.LineFacts(
+        kpi=line["kpi__code"],
+        direction=line["kpi__direction"],
+        weight=line["weight"],
+        floor=line["floor"],
+        target=line["target"],
+        stretch=line["stretch"],
+        value=line["value"],
+        score=line["score"],
     )
