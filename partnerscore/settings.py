@@ -1,7 +1,6 @@
 """partnerscore settings: one module, every value from the environment (see README)."""
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",  # runserver leaves /static/ to WhiteNoise (the same headers)
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
@@ -182,22 +182,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 STATIC_URL = "static/"
-# plotly.js ships inside the plotly package: served from there, so it always matches.
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("plotly", Path(importlib.util.find_spec("plotly").origin).parent / "package_data"),
-]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # plotly.js is vendored there (static/vendor/plotly)
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# "collected" (run and production): `collectstatic` copies every static file into STATIC_ROOT
+# under a name carrying a hash of its content, with .gz (and .br) versions beside it; WhiteNoise
+# serves those compressed, with a one-year immutable Cache-Control, so a repeat visit fetches no
+# script or style again. `make run` and the Docker web service run collectstatic first.
+# "source": files are served as they are in the source folders (no collectstatic; a changed
+# file shows at once): the test suite's default (partnerscore/embedded_pytest.py).
+STATIC_FILES = env_str("STATIC_FILES") or "collected"
+if STATIC_FILES not in {"collected", "source"}:
+    raise ImproperlyConfigured(f"STATIC_FILES={STATIC_FILES!r}: use 'collected' or 'source'")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if not DEBUG
+        "BACKEND": "partnerscore.staticfiles.CollectedStaticFilesStorage"
+        if STATIC_FILES == "collected"
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True  # serve from app/static dirs without collectstatic in dev and tests
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = STATIC_FILES == "source"
+WHITENOISE_AUTOREFRESH = STATIC_FILES == "source" and DEBUG
 
 # Celery: Redis broker; results in Redis too (set here, not at runtime).
 # kombu and Celery's backend name a unix socket "redis+socket://" where redis-py says "unix://".

@@ -1,7 +1,8 @@
 """`make run`: one process that brings up everything on this machine and stops it on Ctrl-C.
 
 Without DATABASE_URL / REDIS_URL it starts the embedded PostgreSQL and Redis (data under var/).
-Then: migrate, create the beat schedule, seed demo data when there are no partners, compute
+Then: collect the static files (fingerprinted and compressed, as in production) when they
+changed, migrate, create the beat schedule, seed demo data when there are no partners, compute
 the scorecards, and run the web server plus one Celery worker with beat."""
 
 import os
@@ -35,7 +36,11 @@ def main() -> int:
     embedded.ensure_services()  # exports DATABASE_URL / REDIS_URL to the children
     django.setup()
     from partners.models import Partner
+    from partnerscore.staticfiles import collection_stale
 
+    if collection_stale():
+        print("Collecting static files (compressed, fingerprinted)...", flush=True)
+        manage("collectstatic", "--no-input", "--clear", "-v", "0")
     manage("migrate", "--no-input", "-v", "0")
     manage("setup_schedule")
     if not Partner.objects.exists():
