@@ -63,7 +63,7 @@ def test_portfolio_lists_scores_sorted_with_charts(world, client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Score distribution" in html and "Partners per tier" in html
-    assert "/static/plotly/plotly.min.js" in html
+    assert "/static/vendor/plotly/plotly-cartesian.min.js" in html
     # every script from our own static files, none from a CDN ("cdn" alone can be in a token)
     assert re.findall(r'<script src="([^"]*)"', html) and all(
         src.startswith("/static/") for src in re.findall(r'<script src="([^"]*)"', html)
@@ -116,7 +116,7 @@ def test_anonymous_users_go_to_login(world, client):
 
 def test_login_page_and_plotly_static_are_served(client):
     assert client.get(reverse("login")).status_code == 200
-    response = client.get("/static/plotly/plotly.min.js")
+    response = client.get("/static/vendor/plotly/plotly-cartesian.min.js")
     assert response.status_code == 200
 
 
