@@ -19,6 +19,8 @@ urlpatterns = [
         exports.scorecard_export_xlsx,
         name="scorecard-export-xlsx",
     ),
+    path("partners/<str:code>/explain/<str:kpi_code>/", partner.explain, name="explain"),
+    path("compare/", partner.compare, name="compare"),
     path("imports/", kpi_views.imports, name="imports"),
     path("imports/<int:pk>/", kpi_views.import_detail, name="import-detail"),
     path("imports/<int:pk>/status/", kpi_views.import_status, name="import-status"),
