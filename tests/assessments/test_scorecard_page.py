@@ -330,3 +330,201 @@ def test_explain_with_an_override_and_a_formula_stays_within_the_budget(scored, 
     client.force_login(scored.acme_user)
     url = "/partners/ACME/explain/growth/"
     assert count_queries(client, url, {"period": "2026-Q3"}) <= MAX_QUERIES
+
+
+# -- explain ------------------------------------------------------------------------------------
+
+
+def explain_url(kpi, code="ACME"):
+    return reverse("explain", args=[code, kpi])
+
+
+def test_explain_walks_from_the_rows_to_the_points(scored, client):
+    client.force_login(scored.manager)
+    _, html = get(client, explain_url("revenue"), period="2026-Q3")
+    page = text(html)
+    assert "sum of 1 value = 120,000" in page
+    assert (
+        "100 + 20 × min(1, (120,000 − 100,000) / (150,000 − 100,000)) = 100 + 20 × 0.4 = 108.0"
+        in page
+    )
+    assert "D = the weight of the KPIs with a value = 100" in page
+    assert "w × s / D = 40 × 108.0 / 100 = 43.2 points" in page
+    assert "no target override for this partner and period" in page
+    _, html = get(client, explain_url("late_deliveries"), period="2026-Q3")
+    page = text(html)
+    assert "lower is better, so negate: value -8, floor -20, target -5, stretch 0" in page
+    assert "100 × (-8 − -20) / (-5 − -20) = 100 × 12 / 15 = 80.0" in page
+    assert "30 × max(0, 100 − 80.0) / 100 = 6.0" in page
+    _, html = get(client, explain_url("nps"), period="2026-Q2")
+    page = text(html)
+    assert "no metric value in the period: the period value is missing (not zero)" in page
+    assert "no value: contributes 0 points" in page
+    assert "none counted (a missing KPI lowers the coverage instead)" in page
+
+
+def test_explain_pages_the_input_rows_newest_first(scored, client):
+    MetricValue.objects.bulk_create(
+        MetricValue(
+            partner=scored.acme,
+            kpi=scored.revenue,
+            observed_on=dt.date(2026, 7, 1) + dt.timedelta(days=d),
+            value=100 + d,
+        )
+        for d in range(81)
+        if d != 45  # Aug 15 holds the 120,000 already
+    )
+    scorecards_recompute(period_id=scored.q3.pk, trigger="test")
+    client.force_login(scored.manager)
+    response, html = get(client, explain_url("revenue"), period="2026-Q3")
+    x = response.context["x"]
+    assert x.total == 81 and x.pages == 2 and len(x.rows) == 50
+    dates = [r.observed_on for r in x.rows]
+    assert dates == sorted(dates, reverse=True) and dates[0] == dt.date(2026, 9, 19)
+    expected = 120000 + sum(100 + d for d in range(81) if d != 45)
+    assert f"sum of 81 values = {expected:,}" in text(html)
+    response, _ = get(client, explain_url("revenue"), period="2026-Q3", page="2")
+    assert len(response.context["x"].rows) == 31  # 81 = 50 + 31
+    assert response.context["x"].rows[-1].observed_on == dt.date(2026, 7, 1)
+    response, _ = get(client, explain_url("revenue"), period="2026-Q3", page="abc")
+    assert response.context["x"].page == 1
+
+
+def test_explain_names_the_override_and_the_formula(scored, client):
+    growth = KPI.objects.create(
+        code="growth",
+        name="Revenue growth",
+        source="formula",
+        unit="%",
+        formula="100 * (revenue / prev(revenue) - 1)",
+    )
+    ModelLine.objects.create(version=scored.version, kpi=growth, weight=10, floor=0, target=50)
+    TargetOverride.objects.create(
+        partner=scored.acme,
+        kpi=growth,
+        period=scored.q3,
+        floor=0,
+        target=200,
+        stretch=300,
+        reason="launch year",
+    )
+    scorecards_recompute(period_id=scored.q3.pk, trigger="test")
+    client.force_login(scored.manager)
+    response, html = get(client, explain_url("growth"), period="2026-Q3")
+    page = text(html)
+    assert response.context["x"].line.value == pytest.approx(140.0)
+    assert "formula 100 * (revenue / prev(revenue) - 1) = 140" in page
+    assert "revenue = Revenue: 120,000" in page
+    assert "prev(revenue) = Revenue in 2026-Q2: 50,000" in page
+    assert "floor 0, target 200, stretch 300, in place of the model's 0 / 50 / no stretch" in page
+    assert "“launch year”" in page
+    assert "between floor and target: 100 × (140 − 0) / (200 − 0) = 100 × 140 / 200 = 70.0" in page
+    # the input rows of a formula are its inputs' values, with their KPI named
+    assert [r.kpi.code for r in response.context["x"].rows] == ["revenue"]
+    # a change since the recompute is said, not hidden
+    MetricValue.objects.filter(partner=scored.acme, kpi=scored.revenue, observed_on=Q3).update(
+        value=150000
+    )
+    _, html = get(client, explain_url("growth"), period="2026-Q3")
+    assert "The inputs changed since the last recompute: they now give 200" in text(html)
+
+
+def test_explain_history_chart_has_every_period(scored, client):
+    client.force_login(scored.manager)
+    _, html = get(client, explain_url("revenue"), period="2026-Q3")
+    chart = figures(html)["Value and score by period"]
+    value, score = chart["data"]
+    assert value["x"] == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    assert value["y"] == [None, 50000, 120000]  # Q1: a scorecard with no data
+    assert score["y"][1:] == pytest.approx([50.0, 108.0])
+
+
+def test_explain_of_an_unknown_kpi_or_period_is_404(scored, client):
+    client.force_login(scored.manager)
+    assert client.get(explain_url("nosuch")).status_code == 404
+    assert client.get(explain_url("revenue"), {"period": "1999-Q1"}).status_code == 404
+    assert client.get(scorecard_url(), {"period": "1999-Q1"}).status_code == 404
+
+
+# -- compare ------------------------------------------------------------------------------------
+
+
+def test_compare_shows_partners_side_by_side(scored, client):
+    client.force_login(scored.manager)
+    response, html = get(client, reverse("compare"), partners=["ACME", "GLOBEX"], period="2026-Q3")
+    page = text(html)
+    assert re.search(
+        r"Score 88\.2 82\.0 Tier Gold Gold Status OK OK Rank 1 / 2 Reseller 2 / 2", page
+    )
+    assert re.search(r"Revenue revenue 108\.0 Green 120,000 USD 100\.0 Green 100,000 USD", page)
+    assert [kpi.code for kpi, _ in response.context["rows"]] == [
+        "revenue",
+        "late_deliveries",
+        "nps",
+    ]
+    # one box holding "ACME, GLOBEX" works too
+    response, _ = get(client, reverse("compare"), partners="ACME, GLOBEX")
+    assert [p.code for p, _ in response.context["columns"]] == ["ACME", "GLOBEX"]
+
+
+def test_compare_unions_the_kpis_of_different_models(scored, client):
+    from kpis.models import ScoringModel, ScoringModelVersion
+    from partners.models import PartnerType
+
+    msp = PartnerType.objects.create(code="msp", name="MSP")
+    model = ScoringModel.objects.create(code="msp", name="MSP", partner_type=msp)
+    version = ScoringModelVersion.objects.create(model=model, number=1, status="active")
+    uptime = KPI.objects.create(code="uptime", name="Uptime", unit="%", aggregation="mean")
+    ModelLine.objects.create(version=version, kpi=uptime, weight=50, floor=90, target=99)
+    ModelLine.objects.create(version=version, kpi=scored.nps, weight=50, floor=0, target=50)
+    Tier.objects.create(version=version, name="Member", min_score=0)
+    initech = Partner.objects.create(code="INITECH", name="Initech", partner_type=msp)
+    MetricValue.objects.create(partner=initech, kpi=uptime, observed_on=Q3, value=99.5)
+    scorecards_recompute(period_id=scored.q3.pk, trigger="test")
+    client.force_login(scored.manager)
+    response, html = get(client, reverse("compare"), partners=["ACME", "INITECH"], period="2026-Q3")
+    rows = {kpi.code: cells for kpi, cells in response.context["rows"]}
+    assert set(rows) == {"revenue", "nps", "late_deliveries", "uptime"}
+    assert rows["uptime"][0] is None and rows["uptime"][1].score == 100
+    assert rows["revenue"][1] is None and "not in this model" in html
+
+
+@pytest.mark.parametrize(
+    "codes,message",
+    [
+        (["ACME"], "Pick two to four partners to compare (got 1)."),
+        ([], "Pick two to four partners to compare (got 0)."),
+        (["A", "B", "C", "D", "E"], "Compare at most four partners at once (got 5)."),
+        (["ACME", "ACME"], "Each partner once, please: ACME is listed twice."),
+        (["ACME", "NOPE", "ZIP"], "Unknown partner codes: NOPE, ZIP."),
+    ],
+)
+def test_compare_says_what_is_wrong(scored, client, codes, message):
+    client.force_login(scored.manager)
+    response = client.get(reverse("compare"), {"partners": codes})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_partner_user_cannot_compare_or_explain_another_partner(scored, client):
+    client.force_login(scored.acme_user)
+    for params in ({"partners": ["ACME", "GLOBEX"]}, {"partners": ["ACME", "NOPE"]}, {}):
+        response = client.get(reverse("compare"), params)
+        assert response.status_code == 404
+        assert b"GLOBEX" not in response.content and b"Globex" not in response.content
+    assert client.get(explain_url("revenue", "GLOBEX")).status_code == 404
+    assert client.get(explain_url("revenue", "NOSUCH")).status_code == 404
+    assert client.get(explain_url("revenue"), {"period": "2026-Q3"}).status_code == 200
+
+
+def test_scorecard_links_managers_to_neighbours_and_shows_partners_no_peer(scored, client):
+    client.force_login(scored.manager)
+    response, html = get(client, scorecard_url("GLOBEX"), period="2026-Q3")
+    assert [code for code, *_ in response.context["page"].neighbours] == ["ACME"]
+    assert "/compare/?partners=GLOBEX&amp;partners=ACME&amp;period=2026-Q3" in html
+    client.force_login(scored.globex_user)
+    response, html = get(client, scorecard_url("GLOBEX"), period="2026-Q3")
+    assert "/compare/" not in html and "ACME" not in html and "Acme" not in html
+    # two peers: their median would give ACME's score away; a partner user sees none
+    assert response.context["page"].medians == {}
+    assert "88.2" not in html
