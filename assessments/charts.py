@@ -162,7 +162,7 @@ def kpi_scores(lines: list) -> str:
     return html(fig)
 
 
-TIER_BAND_COLOURS = ("#f6f8fa", "#eef3fb")  # alternate, faint: the score line stays in front
+TIER_BAND_COLOURS = ("#f3f4f6", "#e6eefa")  # alternate, faint: the score line stays in front
 
 
 def _tier_bands(fig: go.Figure, tiers: list[tuple[str, float]], top: float) -> None:
@@ -179,15 +179,17 @@ def _tier_bands(fig: go.Figure, tiers: list[tuple[str, float]], top: float) -> N
         )
         if low > 0:
             fig.add_hline(y=low, line_width=1, line_dash="dot", line_color="#afb8c1", layer="below")
-        fig.add_annotation(
-            x=0,
+        fig.add_annotation(  # in the right margin: never on top of the data
+            x=1,
             xref="paper",
             xanchor="left",
-            y=low,
-            yanchor="bottom",
-            text=f"{name} ≥ {low:g}" if low > 0 else name,
+            xshift=4,
+            y=(low + high) / 2,
+            yanchor="middle",
+            text=f"{name} ≥{low:g}" if low > 0 else name,
             showarrow=False,
-            font=dict(size=11, color="#57606a"),
+            align="left",
+            font=dict(size=10, color="#57606a"),
         )
 
 
@@ -234,7 +236,7 @@ def score_history(
         xaxis=dict(type="category"),
         legend=dict(orientation="h", x=0, y=-0.18, yanchor="top"),
     )
-    fig.update_layout(margin=dict(l=48, r=16, t=40, b=72))
+    fig.update_layout(margin=dict(l=48, r=86 if tiers else 16, t=40, b=72))
     return html(fig)
 
 
@@ -271,7 +273,14 @@ def kpi_history(rows: list[tuple[str, float | None, float | None]], *, unit: str
         title="Value and score by period",
         xaxis=dict(type="category"),
         yaxis=dict(title=f"Value{suffix}", rangemode="tozero"),
-        yaxis2=dict(title="Score", overlaying="y", side="right", range=[0, 130], showgrid=False),
+        yaxis2=dict(
+            title="Score",
+            overlaying="y",
+            side="right",
+            range=[0, 130],
+            tickvals=[0, 50, 100, 120],
+            showgrid=False,
+        ),
         legend=dict(orientation="h", x=0, y=-0.18, yanchor="top"),
     )
     fig.update_layout(height=300, margin=dict(l=56, r=48, t=40, b=72))

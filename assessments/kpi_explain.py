@@ -68,6 +68,11 @@ def fmt(x: float | None) -> str:
     return "0" if text == "-0" else text
 
 
+def _sub(x: float) -> str:
+    """A number after a minus sign: negative ones in parentheses, '8 − (-20)'."""
+    return f"({fmt(x)})" if x < 0 else fmt(x)
+
+
 def kpi_explain(*, partner, kpi_code: str, period_code: str | None, page: int) -> Explain | None:
     """None when the period or the KPI is unknown, or the KPI was never on this partner's
     scorecard (nothing to explain)."""
@@ -268,15 +273,15 @@ def score_steps(line: ScorecardLine) -> list[str]:
         steps.append(f"{fmt(v)} ≤ floor {fmt(f)} → score 0")
     elif round(v, r) < round(t, r):
         steps.append(
-            f"between floor and target: 100 × ({fmt(v)} − {fmt(f)}) / ({fmt(t)} − {fmt(f)}) "
+            f"between floor and target: 100 × ({fmt(v)} − {_sub(f)}) / ({fmt(t)} − {_sub(f)}) "
             f"= 100 × {fmt(v - f)} / {fmt(t - f)} = {line.score:.1f}"
         )
     elif round(s, r) <= round(t, r):
         steps.append(f"{fmt(v)} ≥ target {fmt(t)} and no bonus range → score 100")
     else:
         steps.append(
-            f"at or above the target: 100 + 20 × min(1, ({fmt(v)} − {fmt(t)}) / "
-            f"({fmt(s)} − {fmt(t)})) = 100 + 20 × {fmt(min(1.0, (v - t) / (s - t)))} "
+            f"at or above the target: 100 + 20 × min(1, ({fmt(v)} − {_sub(t)}) / "
+            f"({fmt(s)} − {_sub(t)})) = 100 + 20 × {fmt(min(1.0, (v - t) / (s - t)))} "
             f"= {line.score:.1f}"
         )
     return steps

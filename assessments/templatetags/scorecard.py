@@ -34,6 +34,15 @@ def signed(value, decimals: int = 1) -> str:
     return text.replace("+0.0", "0.0").replace("-0.0", "0.0") if rounded == 0 else text
 
 
+@register.filter
+def signed_num(value) -> str:
+    """A change of a value: '+70,000', '-17', '+0.25'; '–' when unknown."""
+    if value is None:
+        return "–"
+    text = num(abs(float(value)))
+    return text if text == "0" else ("-" if value < 0 else "+") + text
+
+
 def compact(value: float) -> str:
     """Short axis labels: 150000 -> '150k', 2500000 -> '2.5M', 4.333 -> '4.33'."""
     size = abs(value)
