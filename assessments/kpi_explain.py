@@ -314,7 +314,7 @@ def contribution_steps(line: ScorecardLine, lines: list[ScorecardLine], policy: 
 
 def _override(partner, kpi: KPI, period: Period, version_id: int) -> dict | None:
     model_line = ModelLine.objects.filter(version_id=version_id, kpi_id=OuterRef("kpi_id"))
-    return (
+    row = (
         TargetOverride.objects.filter(partner=partner, kpi=kpi, period=period)
         .annotate(
             model_floor=Subquery(model_line.values("floor")[:1]),
@@ -326,3 +326,4 @@ def _override(partner, kpi: KPI, period: Period, version_id: int) -> dict | None
         )
         .first()
     )
+    return dict(row) if row else None

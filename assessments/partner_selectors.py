@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from assessments.models import Scorecard, ScorecardLine, ScorecardStatus, TierChange
 from kpis import guidance
-from kpis.models import Aggregation, Direction, Period, Tier
+from kpis.models import KPI, Aggregation, Direction, Period, Tier
 from kpis.scoring import COMPARE_DECIMALS
 
 # A partner user sees a peer aggregate only when it hides every single peer (SCORING.md 13).
@@ -380,7 +380,7 @@ class Compare:
     period: Period
     periods: list[Period]  # where any of the partners has a scorecard, newest first
     cards: list[Scorecard | None]  # one per partner, in the order asked
-    rows: list[tuple[object, list[ScorecardLine | None]]]  # (KPI, one line per partner)
+    rows: list[tuple[KPI, list[ScorecardLine | None]]]  # (KPI, one line per partner)
 
 
 def compare_page(*, partners: list, period_code: str | None) -> Compare | None:
@@ -393,7 +393,7 @@ def compare_page(*, partners: list, period_code: str | None) -> Compare | None:
         return None
     ids = [p.pk for p in partners]
     cells: dict[int, dict[int, ScorecardLine]] = defaultdict(dict)
-    kpis: dict[int, tuple[float, object]] = {}
+    kpis: dict[int, tuple[float, KPI]] = {}
     for line in ScorecardLine.objects.filter(
         period_id=period.pk, partner_id__in=ids
     ).select_related("kpi"):

@@ -75,7 +75,8 @@ def bullet_geometry(
 
     stops = [x(lo), x(f), x(t), x(s), x(hi)]
     ranges = [(stops[i], stops[i + 1] - stops[i], RANGES[i]) for i in range(4)]
-    labels = [(x(t), target)]  # the target always; floor and stretch when there is room
+    # the target always; floor and stretch when there is room
+    labels: list[tuple[float, float | None]] = [(x(t), target)]
     if x(t) - x(f) >= MIN_LABEL_GAP:
         labels.insert(0, (x(f), floor))
     if s > t and x(s) - x(t) >= MIN_LABEL_GAP:
