@@ -8,9 +8,11 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from assessments.dashboards import CACHE_SECONDS, cache_key, recompute_generations
 from assessments.models import Scorecard, ScorecardLine, ScorecardStatus, TierChange
 from kpis import guidance
 from kpis.models import KPI, Aggregation, Direction, Period, Tier
@@ -246,22 +248,38 @@ def tier_history(
 
 
 PEER_MEDIANS_SQL = """
-SELECT s.period_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY s.score), count(*)
-FROM assessments_scorecard s
-JOIN assessments_scorecard mine
-  ON mine.period_id = s.period_id AND mine.partner_type_id = s.partner_type_id
-WHERE mine.partner_id = %s AND s.status = 'ok'
-GROUP BY s.period_id
+SELECT period_id, partner_type_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY score), count(*)
+FROM assessments_scorecard
+WHERE period_id = ANY(%s) AND status = 'ok'
+GROUP BY period_id, partner_type_id
 """
 
 
-def peer_medians(*, partner_id: int, min_peers: int = 1) -> dict[int, float]:
-    """{period id: median score of the ok scorecards of the partner's type in that period}, for
-    every period the partner has a scorecard in: one aggregate query. Groups smaller than
-    `min_peers` are left out (a partner user must not work out a peer's score from them)."""
-    with connection.cursor() as cursor:
-        cursor.execute(PEER_MEDIANS_SQL, [partner_id])
-        return {pid: median for pid, median, n in cursor.fetchall() if n >= min_peers}
+def peer_medians(*, types: dict[int, int], min_peers: int = 1) -> dict[int, float]:
+    """{period id: median score of the ok scorecards of the given partner type in it}, for
+    `types` = {period id: partner type id}. Period-wide figures: computed for every type in
+    one aggregate query and cached per recompute run (dashboards.recompute_generations), so
+    a page pays one small query. Groups smaller than `min_peers` are left out (a partner user
+    must not work out a peer's score from them)."""
+    generations = recompute_generations(list(types))
+    keys = {pid: cache_key("peer-medians", generations[pid]) for pid in types}
+    found = cache.get_many(list(keys.values()))
+    missing = [pid for pid, key in keys.items() if key not in found]
+    if missing:
+        computed: dict[int, dict[int, tuple[float, int]]] = defaultdict(dict)
+        with connection.cursor() as cursor:
+            cursor.execute(PEER_MEDIANS_SQL, [missing])
+            for pid, type_id, median, n in cursor.fetchall():
+                computed[pid][type_id] = (median, n)
+        fresh = {keys[pid]: dict(computed[pid]) for pid in missing}
+        cache.set_many(fresh, CACHE_SECONDS)
+        found.update(fresh)
+    out = {}
+    for pid, type_id in types.items():
+        median, n = found[keys[pid]].get(type_id, (None, 0))
+        if median is not None and n >= min_peers:
+            out[pid] = median
+    return out
 
 
 def neighbours(card: Scorecard) -> list[tuple[str, str, float | None, int | None]]:
@@ -271,8 +289,9 @@ def neighbours(card: Scorecard) -> list[tuple[str, str, float | None, int | None
         period_id=card.period_id, partner_type_id=card.partner_type_id, status="ok"
     ).exclude(partner_id=card.partner_id)
     columns = ("partner__code", "partner__name", "score", "rank")
-    above = peers.filter(score__gte=card.score).order_by("score", "partner__code")[:1]
-    below = peers.filter(score__lt=card.score).order_by("-score", "partner__code")[:1]
+    # ordered along the peer index (period, type, score): two short index scans
+    above = peers.filter(score__gte=card.score).order_by("score", "partner_id")[:1]
+    below = peers.filter(score__lt=card.score).order_by("-score", "partner_id")[:1]
     rows = list(above.values_list(*columns).union(below.values_list(*columns), all=True))
     return sorted(rows, key=lambda row: -(row[2] or 0))
 
@@ -343,7 +362,10 @@ def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> Sco
         card=card,
         rows=[],
         history=history,
-        medians=peer_medians(partner_id=partner.pk, min_peers=1 if show_peers else MIN_PEERS_SHOWN)
+        medians=peer_medians(
+            types={pid: c.partner_type_id for pid, c in cards.items()},
+            min_peers=1 if show_peers else MIN_PEERS_SHOWN,
+        )
         if cards
         else {},
         tiers=sorted(tiers.get(shown.model_version_id, []), key=lambda t: -t[1]) if shown else [],
