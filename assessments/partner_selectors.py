@@ -255,13 +255,15 @@ GROUP BY period_id, partner_type_id
 """
 
 
-def peer_medians(*, types: dict[int, int], min_peers: int = 1) -> dict[int, float]:
+def peer_medians(
+    *, periods: list[Period], types: dict[int, int], min_peers: int = 1
+) -> dict[int, float]:
     """{period id: median score of the ok scorecards of the given partner type in it}, for
-    `types` = {period id: partner type id}. Period-wide figures: computed for every type in
-    one aggregate query and cached per recompute run (dashboards.recompute_generations), so
-    a page pays one small query. Groups smaller than `min_peers` are left out (a partner user
-    must not work out a peer's score from them)."""
-    generations = recompute_generations(list(types))
+    `types` = {period id: partner type id} among `periods`. Period-wide figures: computed for
+    every type in one aggregate query and cached per recompute run
+    (dashboards.recompute_generations), so a page pays one small query. Groups smaller than
+    `min_peers` are left out (a partner user must not work out a peer's score from them)."""
+    generations = recompute_generations([p for p in periods if p.pk in types])
     keys = {pid: cache_key("peer-medians", generations[pid]) for pid in types}
     found = cache.get_many(list(keys.values()))
     missing = [pid for pid, key in keys.items() if key not in found]
@@ -335,6 +337,11 @@ class ScorecardPage:
     tier_changes: list[TierChangeRow]
     neighbours: list[tuple[str, str, float | None, int | None]]
 
+    @property
+    def beyond(self) -> list[NeedRow]:
+        """The KPIs that could not close the gap on their own (listed last, section 9)."""
+        return [n for n in self.needs if n.need.out_of_reach]
+
 
 def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> ScorecardPage | None:
     """Everything the scorecard page shows, in at most 7 queries; None for an unknown period.
@@ -363,6 +370,7 @@ def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> Sco
         rows=[],
         history=history,
         medians=peer_medians(
+            periods=periods.newest_first,
             types={pid: c.partner_type_id for pid, c in cards.items()},
             min_peers=1 if show_peers else MIN_PEERS_SHOWN,
         )
