@@ -535,3 +535,30 @@ def test_scorecard_links_managers_to_neighbours_and_shows_partners_no_peer(score
     # two peers: their median would give ACME's score away; a partner user sees none
     assert response.context["page"].medians == {}
     assert "88.2" not in html
+
+
+def test_a_period_without_a_scorecard_says_so_and_keeps_the_history(scored, client):
+    Period.objects.create(code="2026-Q4", start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31))
+    client.force_login(scored.manager)
+    response, html = get(client, scorecard_url(), period="2026-Q4")
+    assert "No scorecard for 2026-Q4 yet: it appears after the next recompute." in text(html)
+    assert "Score by period" in html and 'id="tier-history"' in html
+    assert [p.code for p in response.context["periods"]] == ["2026-Q3", "2026-Q2", "2026-Q1"]
+
+
+# -- the bullet chart's geometry (no database) ---------------------------------------------------
+
+
+def test_bullet_geometry_keeps_far_values_in_the_box_with_an_arrow():
+    from assessments.templatetags.scorecard import PAD, WIDTH, bullet_geometry
+
+    far = bullet_geometry(direction="higher", floor=0, target=100, stretch=150, value=10_000)
+    assert far["clipped"] == "high" and PAD + far["bar"] <= WIDTH - PAD + 0.1
+    low = bullet_geometry(direction="lower", floor=20, target=5, stretch=0, value=500)
+    assert low["clipped"] == "low" and low["bar"] == 2.0  # a stub: visible, at the worst end
+    missing = bullet_geometry(direction="higher", floor=0, target=50, stretch=None, value=None)
+    assert missing["bar"] is None and [v for _, v in missing["labels"]] == [0, 50]
+    inside = bullet_geometry(direction="higher", floor=0, target=100, stretch=150, value=120)
+    assert inside["clipped"] == "" and [v for _, v in inside["labels"]] == [0, 100, 150]
+    xs = [x for x, _, _ in inside["ranges"]]
+    assert xs == sorted(xs) and inside["ranges"][-1][0] + inside["ranges"][-1][1] <= WIDTH
