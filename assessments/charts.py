@@ -303,7 +303,7 @@ def kpi_history(rows: list[tuple[str, float | None, float | None]], *, unit: str
     as a line on its own axis (0-120)."""
     codes = [row[0] for row in rows]
     suffix = f" {unit}" if unit else ""
-    data = [
+    data: list[dict] = [
         dict(
             type="bar",
             x=codes,
