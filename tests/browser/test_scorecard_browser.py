@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from assessments.services import scorecards_recompute
 from partners.models import Partner
@@ -15,10 +16,18 @@ from tests.browser.test_import_flow import login, pytestmark  # noqa: F401
 
 # the fixtures shared with those modules: the scored world, a page that records console errors
 scored = pages.scored
-browser_page = test_charts_csp.browser_page
+recording_page = test_charts_csp.browser_page
 Q2, Q3, values = pages.Q2, pages.Q3, pages.values
 
 SHOTS = Path(os.environ.get("SCORECARD_SHOTS", "/tmp/shots-scorecard"))
+
+
+@pytest.fixture
+def browser_page(recording_page):
+    yield recording_page
+    # While Playwright's loop runs, connections are keyed by context: close what the test
+    # opened here, or it keeps the test database from being dropped (test_import_flow.py).
+    connections.close_all()
 
 
 @pytest.fixture
