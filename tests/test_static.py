@@ -53,7 +53,8 @@ def test_bundle_draws_every_trace_type_our_chart_modules_name():
         source = module.read_text()
         assert "plotly.express" not in source, f"{module}: px may switch to scattergl (WebGL)"
         used |= {name.lower() for name in re.findall(r"\bgo\.([A-Z]\w+)\(", source)}
-        used |= set(re.findall(r"""["']type["']\s*:\s*["'](\w+)["']""", source))
+        # {"type": "bar"} and dict(type="bar") alike
+        used |= set(re.findall(r"""\btype["']?\s*[:=]\s*["'](\w+)["']""", source))
     used -= {"figure"} | NOT_TRACES
     assert {"bar", "scatter", "heatmap"} <= used  # the patterns still find the charts' traces
     lacking = used - bundle_trace_types()
