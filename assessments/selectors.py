@@ -360,31 +360,6 @@ def portfolio_summary(*, period: Period, partners) -> dict:
     }
 
 
-def scorecard_detail(*, partner, period: Period) -> dict:
-    """One partner's scorecard in a period: the card, its lines with KPIs, and its history."""
-    card = (
-        Scorecard.objects.filter(partner=partner, period=period)
-        .select_related("model_version__model")
-        .first()
-    )
-    lines = (
-        list(
-            ScorecardLine.objects.filter(period_id=period.pk, partner_id=partner.pk)
-            .select_related("kpi")
-            .order_by("-weight", "kpi__code")
-        )
-        if card
-        else []
-    )
-    history = list(
-        Scorecard.objects.filter(partner=partner)
-        .select_related("period")
-        .order_by("period__start")
-        .values_list("period__code", "score", "tier", "status")
-    )
-    return {"card": card, "lines": lines, "history": history}
-
-
 # -- exports (assessments/exports.py writes them as CSV or .xlsx) ----------------------------
 
 # column -> field it comes from (one list, so the header and rows cannot drift)
