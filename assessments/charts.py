@@ -6,8 +6,6 @@ inline script: the Content-Security-Policy allows scripts from our own origin on
 import json
 from typing import Any
 
-import numpy as np
-import plotly.graph_objects as go
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -17,103 +15,28 @@ CONFIG = {
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
 }
 STATUS_COLOURS = {"green": "#1a7f37", "amber": "#bf8700", "red": "#cf222e", "grey": "#8c959f"}
-LAYOUT = dict(
-    margin=dict(l=48, r=16, t=40, b=48),
-    height=320,
-    template="plotly_white",
-    font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13),
-)
-
-
-def html(fig: go.Figure) -> SafeString:
-    height = fig.layout.height or LAYOUT["height"]
-    return format_html(
-        '<div class="plotly-chart" style="width:100%;height:{}px" data-figure="{}" '
-        'data-config="{}"></div>',
-        height,
-        fig.to_json(),
-        json.dumps(CONFIG),
-    )
-
-
-def score_histogram(scores: list[float], tiers: list[dict]) -> str:
-    """Distribution of composite scores (0-120, bins of 5) with tier thresholds marked.
-    Binned here, so the page carries 24 bars, not one number per partner."""
-    counts, edges = np.histogram(np.asarray(scores, dtype=float), bins=24, range=(0, 120))
-    fig = go.Figure(
-        go.Bar(
-            x=(edges[:-1] + edges[1:]) / 2,
-            y=counts,
-            width=4.6,
-            marker_color="#0969da",
-            customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-            hovertemplate="%{customdata[0]:.0f}-%{customdata[1]:.0f}: %{y} partners<extra></extra>",
-        )
-    )
-    for tier in tiers:
-        if tier["tier_min_score"]:
-            fig.add_vline(x=tier["tier_min_score"], line_dash="dot", line_color="#57606a")
-            fig.add_annotation(
-                x=tier["tier_min_score"],
-                y=1,
-                yref="paper",
-                yanchor="bottom",
-                text=tier["tier"],
-                showarrow=False,
-                xanchor="left",
-                font=dict(size=11, color="#57606a"),
-            )
-    fig.update_layout(
-        **LAYOUT,
-        title="Score distribution",
-        bargap=0.05,
-        xaxis=dict(title="Score", range=[0, 120], dtick=20),
-        yaxis=dict(title="Partners"),
-    )
-    return html(fig)
-
-
-def tier_bars(tiers: list[dict]) -> str:
-    names = [t["tier"] for t in tiers]
-    counts = [t["n"] for t in tiers]
-    fig = go.Figure(
-        go.Bar(
-            x=counts,
-            y=names,
-            orientation="h",
-            marker_color="#8250df",
-            text=counts,
-            textposition="auto",
-            hovertemplate="%{y}: %{x} partners<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        **LAYOUT,
-        title="Partners per tier",
-        xaxis=dict(title="Partners"),
-        yaxis=dict(autorange="reversed"),
-    )
-    return html(fig)
-
-
-# -- one partner's charts: plain dicts in plotly.js's JSON schema. Building them through
+# Every chart is a plain dict in plotly.js's JSON schema. Building figures through
 # plotly.graph_objects validates every property and costs tens of milliseconds a chart.
 
-AXIS: dict[str, Any] = dict(gridcolor="#eaeef2", zeroline=False, linecolor="#d0d7de")
+AXIS: dict[str, Any] = dict(
+    gridcolor="#eaeef2", zeroline=False, linecolor="#d0d7de", automargin=True
+)
 PLAIN_LAYOUT: dict[str, Any] = dict(
     margin=dict(l=48, r=16, t=40, b=48),
     height=320,
     paper_bgcolor="#ffffff",
     plot_bgcolor="#ffffff",
-    font=LAYOUT["font"],
+    font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13),
     hoverlabel=dict(bgcolor="#ffffff", font=dict(color="#1f2328")),
 )
+# the title at the top of the box, clear of labels an axis puts on top of the plot
+TITLE = dict(x=0.01, y=1, yref="container", yanchor="top", pad=dict(t=10), font=dict(size=15))
 BOTTOM_LEGEND = dict(orientation="h", x=0, y=-0.18, yanchor="top")
 
 
 def plain_html(data: list[dict], *, title: str, **layout: Any) -> SafeString:
     """A chart element for static/js/charts.js to draw, from a figure given as dicts."""
-    merged = {**PLAIN_LAYOUT, **layout, "title": {"text": title, "x": 0.02}}
+    merged = {**PLAIN_LAYOUT, **layout, "title": {**TITLE, "text": title}}
     for axis in [k for k in merged if k.startswith(("xaxis", "yaxis"))]:
         merged[axis] = {**AXIS, **merged[axis]}
     return format_html(

@@ -6,11 +6,11 @@ figure object costs tens of milliseconds a chart, more than the rest of the page
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 from django.utils.html import format_html
 
-from assessments.charts import CONFIG, STATUS_COLOURS
+from assessments.charts import STATUS_COLOURS
+from assessments.charts import plain_html as figure
 from assessments.dashboards import QUADRANT_SCORE_EDGES, SCORE_BINS, TREND_EDGES
 from assessments.filtersets import NO_TIER
 
@@ -33,41 +33,8 @@ STATUS_SCALE = [
 ]
 
 
-AXIS: dict[str, Any] = dict(
-    gridcolor="#eaeef2", zeroline=False, linecolor="#d0d7de", automargin=True
-)
-LAYOUT: dict[str, Any] = dict(
-    margin=dict(l=48, r=16, t=40, b=48),
-    height=320,
-    paper_bgcolor="#ffffff",
-    plot_bgcolor="#ffffff",
-    font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13),
-    hoverlabel=dict(bgcolor="#ffffff", font=dict(color="#1f2328")),
-    # the title at the top of the box, clear of labels an axis puts on top of the plot
-    title=dict(x=0.01, y=1, yref="container", yanchor="top", pad=dict(t=10), font=dict(size=15)),
-)
-
 # below the title, above the plot: clear of the axis labels at any height
 TOP_LEGEND = dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom")
-
-
-def figure(data: list[dict], *, title: str, xaxis: dict, yaxis: dict, **layout: Any) -> str:
-    """A chart element for static/js/charts.js to draw."""
-    merged = {
-        **LAYOUT,
-        **layout,
-        "title": {**LAYOUT["title"], "text": title},
-        "xaxis": {**AXIS, **xaxis},
-        "yaxis": {**AXIS, **yaxis},
-    }
-    height = merged["height"]
-    return format_html(
-        '<div class="plotly-chart" style="width:100%;height:{}px" data-figure="{}" '
-        'data-config="{}"></div>',
-        height,
-        json.dumps({"data": data, "layout": merged}, separators=(",", ":")),
-        json.dumps(CONFIG),
-    )
 
 
 def tier_colours(order: list[str]) -> dict[str, str]:

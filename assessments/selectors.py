@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from assessments.exports import page_round
-from assessments.models import Scorecard, ScorecardLine, TierChange
+from assessments.models import Scorecard, ScorecardLine
 from kpis import guidance
 from kpis.models import (
     KPI,
@@ -253,10 +253,6 @@ def stored_peer_values(
 # -- pages ----------------------------------------------------------------------------------
 
 
-def periods_with_scorecards() -> list[Period]:
-    return list(Period.objects.filter(scorecards__isnull=False).distinct().order_by("-end"))
-
-
 def period_choose(*, code: str | None) -> Period | None:
     """The period asked for, else the latest one that has scorecards, else the latest."""
     if code:
@@ -332,32 +328,6 @@ def portfolio_scorecards(*, period: Period, partners):
     return Scorecard.objects.filter(period=period, partner__in=partners).select_related(
         "partner", "partner_type"
     )
-
-
-def portfolio_summary(*, period: Period, partners) -> dict:
-    """Histogram input, tier and status counts for the whole (visible) portfolio."""
-    cards = Scorecard.objects.filter(period=period, partner__in=partners)
-    scores = list(cards.exclude(score=None).values_list("score", flat=True))
-    tiers = list(
-        cards.exclude(tier="")
-        .values("tier", "tier_min_score")
-        .annotate(n=Count("id"))
-        .order_by("-tier_min_score")
-    )
-    statuses = dict(cards.values_list("status").annotate(n=Count("id")).order_by())
-    changes = dict(
-        TierChange.objects.filter(period=period, partner__in=partners)
-        .values_list("direction")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {
-        "scores": scores,
-        "tiers": tiers,
-        "statuses": statuses,
-        "changes": changes,
-        "total": sum(statuses.values()),
-    }
 
 
 # -- exports (assessments/exports.py writes them as CSV or .xlsx) ----------------------------

@@ -243,9 +243,11 @@ def _heatmap(rows: list, link: Links, period_code: str) -> str:
         for kpi_id in sorted(weights, key=lambda k: (-weights[k], codes[k]))
     ]
 
-    template = f"{reverse('scorecard', args=['ROW'])}?period={period_code}#kpi-X".replace(
-        "ROW", "{row}"
-    ).replace("kpi-X", "kpi-{x}")
+    # {row} and {x} are filled in by static/js/charts.js: the partner code and the KPI code
+    template = (
+        reverse("explain", args=["ROW", "KPI"]).replace("ROW", "{row}").replace("KPI", "{x}")
+        + f"?period={period_code}"
+    )
     return portfolio_charts.kpi_heatmap(partners, kpis, statuses, template)
 
 

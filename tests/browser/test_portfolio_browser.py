@@ -46,6 +46,14 @@ def test_portfolio_charts_draw_and_filter_the_table(browser_page, live_server): 
     page.locator("table.matrix td a").first.click()
     page.wait_for_url("**from_tier=**")
     assert 0 < table_count(page) < everyone
+    # tick two partners and compare them
+    page.goto(f"{live_server.url}/portfolio/?period=2026-Q3")
+    ticks = page.locator("input[name=partners]")
+    ticks.nth(0).check()
+    ticks.nth(1).check()
+    page.get_by_role("button", name="Compare selected").click()
+    page.wait_for_url("**/compare/**")
+    assert page.url.count("partners=") == 2
     assert page.problems == []
 
 
@@ -61,7 +69,7 @@ def test_portfolio_on_a_phone_shows_score_tier_status_without_sideways_scrolling
     page.wait_for_selector(".plotly-chart .main-svg")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     row = page.locator(".portfolio-table tbody tr").first
-    for column in (2, 3, 4):  # score, tier, status
+    for column in (3, 4, 5):  # score, tier, status (1: the compare tick, hidden on a phone)
         box = row.locator(f"td:nth-child({column})").bounding_box()
         assert box is not None and box["x"] + box["width"] <= 390, column
     assert row.locator(".status").inner_text().strip()  # the status is a word, not a colour
