@@ -31,7 +31,8 @@ PLAIN_LAYOUT: dict[str, Any] = dict(
 )
 # the title at the top of the box, clear of labels an axis puts on top of the plot
 TITLE = dict(x=0.01, y=1, yref="container", yanchor="top", pad=dict(t=10), font=dict(size=15))
-BOTTOM_LEGEND = dict(orientation="h", x=0, y=-0.18, yanchor="top")
+# below the title, above the plot: clear of the axis labels at any height and width
+TOP_LEGEND = dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom")
 
 
 def plain_html(data: list[dict], *, title: str, **layout: Any) -> SafeString:
@@ -214,8 +215,8 @@ def score_history(
         title="Score by period",
         yaxis=dict(range=[0, 125], title=dict(text="Score")),
         xaxis=dict(type="category"),
-        legend=BOTTOM_LEGEND,
-        margin=dict(l=48, r=86 if tiers else 16, t=40, b=72),
+        legend=TOP_LEGEND,
+        margin=dict(l=48, r=86 if tiers else 16, t=64, b=48),
         shapes=shapes,
         annotations=notes,
     )
@@ -263,6 +264,6 @@ def kpi_history(rows: list[tuple[str, float | None, float | None]], *, unit: str
             tickvals=[0, 50, 100, 120],
             showgrid=False,
         ),
-        legend=BOTTOM_LEGEND,
-        margin=dict(l=56, r=48, t=40, b=72),
+        legend=TOP_LEGEND,
+        margin=dict(l=56, r=48, t=64, b=56),
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.utils.html import format_html
 
-from assessments.charts import STATUS_COLOURS
+from assessments.charts import STATUS_COLOURS, TOP_LEGEND
 from assessments.charts import plain_html as figure
 from assessments.dashboards import QUADRANT_SCORE_EDGES, SCORE_BINS, TREND_EDGES
 from assessments.filtersets import NO_TIER
@@ -31,10 +31,6 @@ STATUS_SCALE = [
     [0.75, STATUS_COLOURS["grey"]],
     [1.0, STATUS_COLOURS["grey"]],
 ]
-
-
-# below the title, above the plot: clear of the axis labels at any height
-TOP_LEGEND = dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom")
 
 
 def tier_colours(order: list[str]) -> dict[str, str]:

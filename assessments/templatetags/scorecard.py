@@ -7,7 +7,7 @@ from django.utils.safestring import SafeString
 
 register = template.Library()
 
-WIDTH, HEIGHT, PAD = 220, 34, 6
+WIDTH, HEIGHT, PAD = 170, 34, 6
 BAND_TOP, BAND_HEIGHT = 3, 16
 RANGES = ("#ffdcd7", "#fff0c2", "#d3f3da", "#b4e8c1")  # below floor, to target, to stretch, above
 MIN_LABEL_GAP = 34  # px between two threshold labels, else the later one is left to the tooltip
