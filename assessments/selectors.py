@@ -17,6 +17,7 @@ from kpis.models import (
     KPI,
     ModelLine,
     Period,
+    ScoringModel,
     ScoringModelVersion,
     TargetOverride,
     Tier,
@@ -117,7 +118,32 @@ def members_frame(*, period: Period, partner_ids: list[int] | None = None) -> pd
     return _frame(partners, ["id", "partner_type_id"]).rename(columns={"id": "partner_id"})
 
 
-def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) -> RecomputeInputs:
+def versions_as_published(
+    version: ScoringModelVersion, by_type: dict[int, int], default: int | None
+) -> tuple[dict[int, int], int | None]:
+    """`active_versions_by_type()`'s answer as it would be once `version` is published: it
+    replaces its model's active version for the model's partner type, and as the default
+    version when its model is the default one."""
+    model = ScoringModel.objects.only("partner_type_id", "is_default").get(pk=version.model_id)
+    if model.partner_type_id is not None:
+        by_type = {**by_type, model.partner_type_id: version.pk}
+    if model.is_default:
+        default = version.pk
+    return by_type, default
+
+
+def recompute_inputs(
+    *,
+    period: Period,
+    partner_ids: list[int] | None = None,
+    as_published: ScoringModelVersion | None = None,
+    for_warnings: bool = True,
+) -> RecomputeInputs:
+    """One period's inputs for the method. `as_published`: a draft version to score its
+    model's partners with, as if it were published. `for_warnings=False`: without what only
+    the flags and projections read (SCORING.md 10, 11: the previous period's values of KPIs no
+    prev() reads, the score history), for `score_period(warnings=False)`. Both serve the
+    what-if (assessments.whatif)."""
     kpis = (
         _frame(
             KPI.objects.all(),
@@ -128,6 +154,8 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
     )
     members = members_frame(period=period, partner_ids=partner_ids)
     by_type, default = active_versions_by_type()
+    if as_published is not None:
+        by_type, default = versions_as_published(as_published, by_type, default)
     members["version_id"] = members["partner_type_id"].map(by_type)
     if default is not None:
         members["version_id"] = members["version_id"].fillna(default)
@@ -156,7 +184,8 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
     values = metric_values_frame(start=period.start, end=period.end, partner_ids=partner_ids)
     previous = period.previous()
     # every KPI the lines use, for the gap flag, and what prev() reads
-    prev_kpi_ids = kpis_needed_by_prev(kpis, also=sorted(lines["kpi_id"].unique().tolist()))
+    line_kpi_ids = sorted(lines["kpi_id"].unique().tolist())
+    prev_kpi_ids = kpis_needed_by_prev(kpis, also=line_kpi_ids if for_warnings else None)
     if previous is not None and prev_kpi_ids:
         previous_values = metric_values_frame(
             start=previous.start,
@@ -187,15 +216,19 @@ def recompute_inputs(*, period: Period, partner_ids: list[int] | None = None) ->
         previous_values=previous_values,
         previous_cards=previous_cards,
         unscored_types=[str(t) for t in unscored],
-        history=score_history(period=period, partner_ids=partner_ids),
+        history=(
+            score_history(period=period, partner_ids=partner_ids)
+            if for_warnings
+            else _empty_history()
+        ),
         stale_as_of=min(timezone.localdate(), period.end) if period.is_open else None,
         peer_values=(
             None
-            if partner_ids is None
+            if partner_ids is None or not for_warnings
             else stored_peer_values(
                 period=period,
                 partner_type_ids=sorted(members["partner_type_id"].unique().tolist()),
-                kpi_ids=sorted(lines["kpi_id"].unique().tolist()),
+                kpi_ids=line_kpi_ids,
                 exclude=partner_ids,
             )
         ),
@@ -212,14 +245,7 @@ def score_history(*, period: Period, partner_ids: list[int] | None = None) -> pd
         backs[earlier.pk] = len(backs) + 1
         earlier = earlier.previous()
     if not backs:
-        return pd.DataFrame(
-            {
-                "partner_id": pd.Series(dtype="int64"),
-                "back": pd.Series(dtype="int64"),
-                "score": pd.Series(dtype="float64"),
-                "status": pd.Series(dtype="str"),
-            }
-        )
+        return _empty_history()
     sql = f"SELECT partner_id, period_id, score, status FROM {Scorecard._meta.db_table} "
     sql += "WHERE period_id = ANY(%s)"
     params: list = [list(backs)]
@@ -231,6 +257,17 @@ def score_history(*, period: Period, partner_ids: list[int] | None = None) -> pd
     )
     cards["back"] = cards.pop("period_id").map(backs).astype("int64")
     return cards
+
+
+def _empty_history() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "partner_id": pd.Series(dtype="int64"),
+            "back": pd.Series(dtype="int64"),
+            "score": pd.Series(dtype="float64"),
+            "status": pd.Series(dtype="str"),
+        }
+    )
 
 
 def stored_peer_values(

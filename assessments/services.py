@@ -62,8 +62,12 @@ def period_lock(period_id: int) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, period_id])
 
 
-def score_period(inputs: RecomputeInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The method (kpis.scoring) on one period's inputs -> (lines, cards)."""
+def score_period(
+    inputs: RecomputeInputs, *, warnings: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The method (kpis.scoring) on one period's inputs -> (lines, cards). `warnings=False`
+    leaves out the data-quality flags and projections (SCORING.md 10, 11), which no score,
+    status, tier, rank or percentile depends on: the what-if (assessments.whatif) needs none."""
     partner_ids = pd.Index(inputs.members["partner_id"], name="partner_id")
     values = _finite(scoring.period_values(inputs.values, inputs.kpis))
     previous = _finite(scoring.period_values(inputs.previous_values, inputs.kpis))
@@ -83,6 +87,8 @@ def score_period(inputs: RecomputeInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
         tiers=inputs.tiers,
         previous=inputs.previous_cards,
     )
+    if not warnings:
+        return lines, cards
     return _with_warnings(inputs, lines, cards, previous, partner_ids)
 
 

@@ -1,0 +1,317 @@
+"""What-if (SCORING.md section 16): a draft's preview equals publishing it and recomputing the
+period, every partner's numbers at 9 decimals; the preview writes nothing; its comparison
+(matrix, winners and losers, partners falling to insufficient data) matches the scorecards
+before and after a real publish; refusals name the problem; the page and the API."""
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
+from assessments.services import period_close, scorecards_recompute
+from assessments.whatif import NO_TIER, whatif_preview, whatif_preview_cached
+from kpis import scoring
+from kpis.models import (
+    KPI,
+    MetricValue,
+    ModelLine,
+    Period,
+    RecomputeMark,
+    ScoringModel,
+    ScoringModelVersion,
+    Tier,
+    VersionStatus,
+)
+from kpis.services import version_draft_create, version_publish
+from partners.models import Partner
+from tests.assessments.test_portfolio import Q3_DAY, portfolio  # noqa: F401 (fixture)
+
+RESULTS = ["score", "status", "tier", "rank", "percentile"]
+
+
+def close(a, b) -> bool:
+    """Equal as the contract compares: at 9 decimals, missing equal to missing."""
+    if a is None or (isinstance(a, float) and math.isnan(a)):
+        return b is None or (isinstance(b, float) and math.isnan(b))
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return b is not None and not math.isnan(b) and round(a, 9) == round(b, 9)
+
+
+def stored(period: Period, type_code: str | None = None) -> pd.DataFrame:
+    cards = Scorecard.objects.filter(period=period).select_related("partner", "partner_type")
+    if type_code:
+        cards = cards.filter(partner_type__code=type_code)
+    rows = cards.values_list("partner__code", *RESULTS, "tier_min_score")
+    frame = pd.DataFrame.from_records(list(rows), columns=["code", *RESULTS, "tier_min"])
+    return frame.set_index("code").astype({"score": "float64", "percentile": "float64"})
+
+
+def snapshot() -> dict[str, list]:
+    """Every row the recompute writes, and the marks a write would leave."""
+    return {
+        "cards": sorted(Scorecard.objects.values_list()),
+        "lines": sorted(ScorecardLine.objects.values_list()),
+        "changes": sorted(TierChange.objects.values_list()),
+        "runs": sorted(RecomputeRun.objects.values_list()),
+        "marks": sorted(RecomputeMark.objects.values_list()),
+    }
+
+
+def assert_preview_equals_stored(preview, period: Period, type_code: str) -> None:
+    after = stored(period, type_code)
+    got = preview.partners.set_index("code")
+    assert sorted(got.index) == sorted(after.index)
+    for code, row in after.iterrows():
+        for column in RESULTS:
+            assert close(row[column], got.at[code, column]), (code, column, row[column])
+
+
+def rich_draft(world) -> ScoringModelVersion:
+    """The resellers' next version, changing every kind of thing: a weight and a threshold, a
+    new line with data for a few partners only (the rest fall to insufficient data under a
+    higher min_coverage), the zero policy's cousin amber_from, a tier moved and a tier renamed
+    at the same threshold."""
+    draft = version_draft_create(model=world.version.model)
+    draft.lines.filter(kpi=world.revenue).update(weight=10, target=80000)
+    draft.lines.filter(kpi=world.nps).update(target=60, stretch=None)
+    training = KPI.objects.create(code="training", name="Training", aggregation="sum")
+    ModelLine.objects.create(version=draft, kpi=training, weight=30, floor=0, target=10)
+    for i in range(14):  # R14-R19 have no training data
+        MetricValue.objects.create(
+            partner=Partner.objects.get(code=f"R{i:02d}"),
+            kpi=training,
+            observed_on=Q3_DAY,
+            value=12 - i / 2 if i % 2 == 0 else 1,
+        )
+    RecomputeMark.objects.all().delete()  # the scorecards count as current (see `stale`)
+    draft.min_coverage = 0.75
+    draft.amber_from = 50
+    draft.save()
+    draft.tiers.filter(name="Gold").update(min_score=85)
+    draft.tiers.filter(name="Member").update(name="Registered")
+    return draft
+
+
+# -- the numbers equal a real publish + recompute -----------------------------------------------
+
+
+def test_draft_preview_equals_publishing_it_and_recomputing_the_period(portfolio):  # noqa: F811
+    world = portfolio
+    draft = rich_draft(world)
+    before = snapshot()
+    distributors_before = stored(world.q3, "distributor")
+
+    preview = whatif_preview(version=draft, period=world.q3)
+
+    assert snapshot() == before  # it wrote nothing, not even a run row or a mark
+    assert set(preview.partners["partner_type"]) == {"reseller"}  # only the draft's type
+    assert len(preview.partners) == 24  # ACME, GLOBEX, 20 resellers, LONELY, EMPTY
+    version_publish(version=draft)
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    assert_preview_equals_stored(preview, world.q3, "reseller")
+    # other partner types are untouched by the publish, as the preview assumed
+    pd.testing.assert_frame_equal(stored(world.q3, "distributor"), distributors_before)
+
+
+def test_weight_edit_preview_equals_publishing_that_weight(portfolio):  # noqa: F811
+    world = portfolio
+    before = snapshot()
+    preview = whatif_preview(version=world.version, period=world.q3, weight_changes={"nps": 90})
+    assert snapshot() == before
+    assert preview.weight_changes == {"nps": 90.0}
+    assert world.version.lines.get(kpi=world.nps).weight == 30  # nothing saved
+
+    draft = version_draft_create(model=world.version.model)
+    draft.lines.filter(kpi=world.nps).update(weight=90)
+    version_publish(version=draft)
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    assert_preview_equals_stored(preview, world.q3, "reseller")
+    assert preview.summary().changed > 0
+
+
+def test_draft_of_the_default_model_previews_every_type_it_would_serve(portfolio):  # noqa: F811
+    """A default model serves the types without a model of their own: publishing its first
+    version scores them, each type ranked among itself."""
+    world = portfolio
+    other = Partner.objects.create(
+        code="MSP1", name="Msp one", partner_type=_type("msp"), manager=world.manager
+    )
+    other2 = Partner.objects.create(code="MSP2", name="Msp two", partner_type=_type("msp"))
+    for partner, value in ((other, 90000.0), (other2, 30000.0)):
+        MetricValue.objects.create(
+            partner=partner, kpi=world.revenue, observed_on=Q3_DAY, value=value
+        )
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")  # msp: no model, skipped
+    default = ScoringModel.objects.create(code="default", name="Default", is_default=True)
+    draft = version_draft_create(model=default)
+    ModelLine.objects.create(version=draft, kpi=world.revenue, weight=1, floor=0, target=100000)
+    Tier.objects.create(version=draft, name="Listed", min_score=0)
+    Tier.objects.create(version=draft, name="Strong", min_score=50)
+
+    preview = whatif_preview(version=draft, period=world.q3)
+
+    got = preview.partners.set_index("code")
+    assert sorted(got.index) == ["MSP1", "MSP2"]
+    assert list(got["old_status"]) == ["", ""]  # no scorecard today
+    assert list(got["move"]) == ["gained", "gained"]
+    version_publish(version=draft)
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    assert_preview_equals_stored(preview, world.q3, "msp")
+
+
+def _type(code: str):
+    from partners.models import PartnerType
+
+    return PartnerType.objects.get_or_create(code=code, defaults={"name": code.upper()})[0]
+
+
+# -- the comparison ----------------------------------------------------------------------------
+
+
+def test_comparison_matches_the_scorecards_before_and_after_publishing(portfolio):  # noqa: F811
+    world = portfolio
+    draft = rich_draft(world)
+    old = stored(world.q3, "reseller")
+    preview = whatif_preview(version=draft, period=world.q3)
+    version_publish(version=draft)
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    new = stored(world.q3, "reseller")
+
+    # the matrix: (old tier, new tier) -> exactly the partners who make that move
+    expected: dict[tuple[str, str], set[str]] = {}
+    for code in new.index:
+        expected.setdefault((old.at[code, "tier"], new.at[code, "tier"]), set()).add(code)
+    got = {
+        (a, b): set(rows["code"]) for a, row in preview.matrix().items() for b, rows in row.items()
+    }
+    assert got == expected
+    assert set(preview.cell("Member", "Registered")["code"]) == expected[("Member", "Registered")]
+
+    change = (new["score"] - old["score"]).dropna()
+    winners = change[change > 0].sort_values(ascending=False).head(10)
+    losers = change[change < 0].sort_values().head(10)
+    assert list(preview.winners()["code"]) == list(winners.index)
+    assert list(preview.losers()["code"]) == list(losers.index)
+    assert len(winners) > 0 and len(losers) > 0
+
+    falling = old[(old["status"] == "ok") & new["status"].isin(["insufficient_data", "no_data"])]
+    assert set(preview.falling()["code"]) == set(falling.index) != set()
+
+    summary = preview.summary()
+    both = (old["tier"] != "") & (new["tier"] != "")
+    assert summary.ups == int((both & (new["tier_min"] > old["tier_min"])).sum())
+    assert summary.downs == int((both & (new["tier_min"] < old["tier_min"])).sum())
+    assert summary.downs > 0  # Gold moved from 80 to 85
+    assert summary.to_insufficient == int(
+        ((old["status"] == "ok") & (new["status"] == "insufficient_data")).sum()
+    )
+    assert summary.lost == int(((old["tier"] != "") & (new["tier"] == "")).sum())
+    assert summary.partners == 24
+    assert math.isclose(summary.mean_change, change.mean())
+
+
+def test_a_tier_renamed_at_the_same_threshold_is_not_a_move(portfolio):  # noqa: F811
+    world = portfolio
+    draft = version_draft_create(model=world.version.model)
+    draft.tiers.filter(name="Member").update(name="Registered")
+    preview = whatif_preview(version=draft, period=world.q3)
+    renamed = preview.cell("Member", "Registered")
+    assert len(renamed) > 0 and set(renamed["move"]) == {"same"}
+    summary = preview.summary()
+    assert (summary.ups, summary.downs, summary.changed) == (0, 0, 0)
+    assert summary.same_tier == int((preview.partners["old_tier"] != NO_TIER).sum())
+    assert preview.tier_order == ["Gold", "Silver", "Member", "Registered", NO_TIER]
+
+
+def test_stale_scorecards_are_flagged(portfolio):  # noqa: F811
+    world = portfolio
+    RecomputeMark.objects.all().delete()
+    assert not whatif_preview(version=world.version, period=world.q3).stale
+    MetricValue.objects.create(
+        partner=world.acme, kpi=world.nps, observed_on=Q3_DAY, value=10
+    )  # the model's save path marks the period through request_recompute elsewhere
+    from kpis.recompute import request_recompute
+
+    request_recompute(period_ids=[world.q3.pk], reason="test")
+    assert whatif_preview(version=world.version, period=world.q3).stale
+
+
+# -- refusals --------------------------------------------------------------------------------
+
+
+def test_refusals_name_the_problem(portfolio):  # noqa: F811
+    world = portfolio
+    period_close(period=world.q2)
+    cases = [
+        (dict(version=world.version, period=world.q2), "Period 2026-Q2 is closed"),
+        (dict(version=world.version, period=world.q3, weight_changes={"bogus": 5}), "'bogus'"),
+        (dict(version=world.version, period=world.q3, weight_changes={"nps": 0}), "nps"),
+        (dict(version=world.version, period=world.q3, weight_changes={"nps": "x"}), "number"),
+        (
+            dict(version=world.version, period=world.q3, weight_changes={"nps": float("inf")}),
+            "greater than 0",
+        ),
+    ]
+    for kwargs, words in cases:
+        with pytest.raises(ValidationError) as caught:
+            whatif_preview(**kwargs)
+        assert words in " ".join(caught.value.messages), (kwargs, caught.value.messages)
+    draft = version_draft_create(model=world.version.model)
+    draft.tiers.filter(min_score=0).delete()
+    with pytest.raises(ValidationError, match="cannot be published yet.*min score 0"):
+        whatif_preview(version=draft, period=world.q3)
+    retired = ScoringModelVersion.objects.create(
+        model=world.version.model, number=9, status=VersionStatus.RETIRED
+    )
+    with pytest.raises(ValidationError, match="retired"):
+        whatif_preview(version=retired, period=world.q3)
+
+
+# -- cache ------------------------------------------------------------------------------------
+
+
+def test_cached_preview_follows_every_change_it_reads(portfolio):  # noqa: F811
+    world = portfolio
+    cache.clear()
+    draft = version_draft_create(model=world.version.model)
+    first = whatif_preview_cached(version=draft, period=world.q3)
+    with CaptureQueriesContext(connection) as warm:
+        again = whatif_preview_cached(version=draft, period=world.q3)
+    assert again.computed_at == first.computed_at  # served from the cache
+    assert len(warm) <= 12, [q["sql"] for q in warm.captured_queries]
+
+    # a line of the draft edited: a new preview with the new weight
+    draft.lines.filter(kpi=world.revenue).update(weight=5)
+    edited = whatif_preview_cached(version=draft, period=world.q3)
+    assert edited.computed_at != first.computed_at
+    assert edited.summary().changed > 0
+    # a tier edited
+    draft.tiers.filter(name="Gold").update(min_score=90)
+    tiered = whatif_preview_cached(version=draft, period=world.q3)
+    assert tiered.computed_at != edited.computed_at
+    assert tiered.summary().downs > 0
+    # a weight edit is its own preview
+    weighted = whatif_preview_cached(version=draft, period=world.q3, weight_changes={"nps": 1})
+    assert weighted.computed_at != tiered.computed_at
+    # a recompute of the period (new stored scorecards) is a new preview
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    assert whatif_preview_cached(version=draft, period=world.q3).computed_at != (tiered.computed_at)
+
+
+def test_preview_at_a_glance_is_quick_to_repeat(portfolio):  # noqa: F811
+    """The preview of an unchanged period is deterministic: two runs give equal frames."""
+    world = portfolio
+    draft = rich_draft(world)
+    a = whatif_preview(version=draft, period=world.q3)
+    b = whatif_preview(version=draft, period=world.q3)
+    pd.testing.assert_frame_equal(a.partners, b.partners)
+    assert a.period_code == "2026-Q3" and "v2 (draft)" in a.version_label
+    assert isinstance(a.computed_at, dt.datetime)
+    assert scoring.comparable(a.partners["score"]).notna().any()
