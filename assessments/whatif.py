@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -157,7 +157,7 @@ def whatif_preview(
     *,
     version: ScoringModelVersion,
     period: Period,
-    weight_changes: dict[str, float] | None = None,
+    weight_changes: Mapping[str, float | str] | None = None,
 ) -> Preview:
     """Score `period` with `version` (a draft, as if published; or the active version with
     `weight_changes` {kpi code: weight}) and compare with the stored scorecards. Writes
@@ -196,7 +196,7 @@ def version_label(version: ScoringModelVersion) -> str:
 
 
 def _check(
-    *, version: ScoringModelVersion, period: Period, weight_changes: dict[str, float]
+    *, version: ScoringModelVersion, period: Period, weight_changes: Mapping[str, float | str]
 ) -> dict[str, float]:
     """The preview's preconditions, each refusal naming the problem. Returns the weight
     changes as {kpi code: float}, checked against the version's lines."""
@@ -351,7 +351,7 @@ def whatif_preview_cached(
     *,
     version: ScoringModelVersion,
     period: Period,
-    weight_changes: dict[str, float] | None = None,
+    weight_changes: Mapping[str, float | str] | None = None,
 ) -> Preview:
     """`whatif_preview`, cached under a key naming everything it reads: the version and its
     configuration (fingerprint), the period's and the previous period's latest recompute,
@@ -365,7 +365,7 @@ def whatif_preview_cached(
 
 
 def preview_cache_key(
-    *, version: ScoringModelVersion, period: Period, weight_changes: dict[str, float]
+    *, version: ScoringModelVersion, period: Period, weight_changes: Mapping[str, float | str]
 ) -> str:
     previous = period.previous()
     marks = RecomputeMark.objects.filter(period=period).aggregate(
@@ -376,7 +376,7 @@ def preview_cache_key(
         version_fingerprint(version),
         recompute_generation([period] + ([previous] if previous else [])),
         sorted(marks.items()),
-        sorted((code, float(w)) for code, w in weight_changes.items()),
+        sorted((code, str(w)) for code, w in weight_changes.items()),  # checked by the engine
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"whatif:{KEY_VERSION}:{digest}"

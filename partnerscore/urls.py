@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from assessments.views import exports, partner, portfolio
+from assessments.views import exports, partner, portfolio, whatif
 from kpis import views as kpi_views
 
 urlpatterns = [
@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("partners/<str:code>/explain/<str:kpi_code>/", partner.explain, name="explain"),
     path("compare/", partner.compare, name="compare"),
+    path("config/whatif/", whatif.whatif, name="whatif"),
     path("imports/", kpi_views.imports, name="imports"),
     path("imports/<int:pk>/", kpi_views.import_detail, name="import-detail"),
     path("imports/<int:pk>/status/", kpi_views.import_status, name="import-status"),

@@ -5,13 +5,18 @@ before and after a real publish; refusals name the problem; the page and the API
 
 import datetime as dt
 import math
+import re
+from html import unescape
 
 import pandas as pd
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
 from assessments.services import period_close, scorecards_recompute
@@ -315,3 +320,104 @@ def test_preview_at_a_glance_is_quick_to_repeat(portfolio):  # noqa: F811
     assert a.period_code == "2026-Q3" and "v2 (draft)" in a.version_label
     assert isinstance(a.computed_at, dt.datetime)
     assert scoring.comparable(a.partners["score"]).notna().any()
+
+
+# -- the page -------------------------------------------------------------------------------
+
+
+def page(client, user, params=None, status=200):
+    client.force_login(user)
+    response = client.get(reverse("whatif"), params or {})
+    assert response.status_code == status, response.content[:800]
+    return response
+
+
+def test_page_shows_the_drafts_preview_with_the_same_numbers(client, portfolio):  # noqa: F811
+    world = portfolio
+    draft = rich_draft(world)
+    cache.clear()
+    response = page(client, world.admin)  # defaults: the draft, the latest open period
+    preview = response.context["preview"]
+    assert preview.version_id == draft.pk and preview.period_code == "2026-Q3"
+    html = response.content.decode()
+    summary = preview.summary()
+    for number, label in [
+        (summary.downs, "tier down"),
+        (summary.ups, "tier up"),
+        (summary.to_insufficient, "fall to insufficient data"),
+    ]:
+        assert re.search(rf'"num[^"]*">{number}</span><span>{label}</span>', html), label
+    # the matrix: a cell per (today, then) pair, each linking to its partner list
+    cells = re.findall(r'<td class="num[^"]*"><a href="([^"]+)">(\d+)</a>', html)
+    assert sum(int(n) for _, n in cells) == summary.partners == 24
+    href, n = next((h, n) for h, n in cells if "from=Gold" in h and "to=-" in unescape(h))
+    query = unescape(href).split("?")[1].split("#")[0]
+    listed = page(client, world.admin, dict(QueryDict(query).items()))
+    rows = listed.context["cell"]
+    assert len(rows) == int(n) == listed.context["cell_total"]
+    assert {r["code"] for r in rows} == set(preview.cell("Gold", NO_TIER)["code"])
+    assert all(r["status"] == "insufficient_data" for r in rows)
+    # winners, losers and fallers name partners, linking to their scorecards
+    assert [r["code"] for r in response.context["losers"]] == list(preview.losers()["code"])
+    assert f'href="/partners/{preview.losers()["code"].iloc[0]}/?period=2026-Q3"' in html
+    assert "Falling to insufficient data" in html and "R18" in html
+    assert 'class="plotly-chart"' in html  # the heatmap
+
+
+def test_page_weight_edit_of_the_active_version(client, portfolio):  # noqa: F811
+    world = portfolio
+    cache.clear()
+    params = {"version": world.version.pk, "period": "2026-Q3", "kpi": "nps", "weight": "90"}
+    response = page(client, world.manager, params)  # managers may view
+    preview = response.context["preview"]
+    expected = whatif_preview(version=world.version, period=world.q3, weight_changes={"nps": 90})
+    pd.testing.assert_frame_equal(preview.partners, expected.partners)
+    assert "nps weighed 90" in response.content.decode()
+
+
+def test_page_refuses_bad_input_with_the_reason(client, portfolio):  # noqa: F811
+    world = portfolio
+    period_close(period=world.q2)
+    cases = [
+        ({"version": "abc"}, "There is no draft or active version with id &#x27;abc&#x27;"),
+        ({"version": "99999"}, "There is no draft or active version with id &#x27;99999&#x27;"),
+        ({"period": "2026-Q2"}, "Period 2026-Q2 is closed"),
+        ({"period": "1999-Q1"}, "There is no period &#x27;1999-Q1&#x27;"),
+        ({"kpi": "nps"}, "needs both a KPI and its new weight"),
+        ({"kpi": "bogus", "weight": "3"}, "&#x27;bogus&#x27; is not a KPI line"),
+        ({"kpi": "nps", "weight": "-3"}, "must be greater than 0"),
+        ({"kpi": "nps", "weight": "lots"}, "must be a number"),
+    ]
+    for params, words in cases:
+        params.setdefault("version", world.version.pk)
+        response = page(client, world.admin, params, status=400)
+        assert words in response.content.decode(), params
+        assert response.context["preview"] is None
+
+
+def test_page_is_for_admins_and_managers_only(client, portfolio):  # noqa: F811
+    world = portfolio
+    response = client.get(reverse("whatif"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    for user in (world.acme_user, world.globex_user):
+        page(client, user, status=404)
+    staff_only = User.objects.create_user("staffer", password="x", is_staff=True)
+    page(client, staff_only, status=404)  # staff alone is no role (partners.access)
+    page(client, world.manager)
+    page(client, world.admin)
+    # a partner user does not even see the link
+    client.force_login(world.acme_user)
+    assert reverse("whatif") not in client.get(reverse("scorecard", args=["ACME"])).content.decode()
+
+
+def test_page_served_from_the_cache_reads_little(client, portfolio):  # noqa: F811
+    world = portfolio
+    rich_draft(world)
+    cache.clear()
+    page(client, world.admin)
+    with CaptureQueriesContext(connection) as warm:
+        response = client.get(reverse("whatif"))
+    assert response.context["preview"] is not None
+    # session, user, choices, the key's parts (version, model, KPIs, lines, tiers, runs,
+    # marks, previous period) and the weight-edit menu: none per partner
+    assert len(warm) <= 14, [q["sql"] for q in warm.captured_queries]
