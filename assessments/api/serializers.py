@@ -158,3 +158,88 @@ class TierChangeSerializer(serializers.ModelSerializer):
             "direction",
             "detected_at",
         ]
+
+
+# -- what-if (SCORING.md 16) --------------------------------------------------------------------
+
+
+class WhatIfQuerySerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="Id of a draft or active model version.")
+    period = serializers.CharField(
+        required=False, help_text="Code of an open period; default: the latest open period."
+    )
+    weights = serializers.CharField(
+        required=False,
+        help_text="Weight edits as code:weight, comma-separated (revenue:40,nps:20).",
+    )
+
+    def validate_weights(self, text: str) -> dict[str, str]:
+        """'revenue:40,nps:20' -> {'revenue': '40', 'nps': '20'}; the engine checks the codes
+        and numbers against the version's lines."""
+        weights: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            code, colon, weight = part.partition(":")
+            if not colon or not code.strip() or not weight.strip():
+                raise serializers.ValidationError(
+                    f"'{part}' is not code:weight (for instance revenue:40)."
+                )
+            if code.strip() in weights:
+                raise serializers.ValidationError(f"'{code.strip()}' is given twice.")
+            weights[code.strip()] = weight.strip()
+        return weights
+
+
+class WhatIfPartnerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    partner_type = serializers.CharField()
+    old_score = serializers.FloatField(allow_null=True)
+    old_status = serializers.CharField(help_text="'' when the partner has no scorecard today.")
+    old_tier = serializers.CharField(help_text="'' for no tier.")
+    old_rank = serializers.IntegerField(allow_null=True)
+    old_percentile = serializers.FloatField(allow_null=True)
+    score = serializers.FloatField(allow_null=True)
+    status = serializers.CharField(help_text="'' when the version would not score the partner.")
+    tier = serializers.CharField(help_text="'' for no tier.")
+    rank = serializers.IntegerField(allow_null=True)
+    peer_count = serializers.IntegerField(allow_null=True)
+    percentile = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True)
+    move = serializers.CharField(help_text="up, down, same, gained, lost or ''.")
+
+
+class WhatIfSummarySerializer(serializers.Serializer):
+    partners = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    ups = serializers.IntegerField()
+    downs = serializers.IntegerField()
+    same_tier = serializers.IntegerField()
+    gained = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    to_insufficient = serializers.IntegerField()
+    to_no_data = serializers.IntegerField()
+    mean_change = serializers.FloatField(allow_null=True)
+
+
+class WhatIfCellSerializer(serializers.Serializer):
+    from_tier = serializers.CharField()
+    to_tier = serializers.CharField()
+    count = serializers.IntegerField()
+    partners = serializers.ListField(child=serializers.CharField(), help_text="Partner codes.")
+
+
+class WhatIfSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    version_label = serializers.CharField()
+    period = serializers.CharField()
+    weight_changes = serializers.DictField(child=serializers.FloatField())
+    stale = serializers.BooleanField(
+        help_text="Inputs changed since the current scorecards were computed."
+    )
+    computed_at = serializers.DateTimeField()
+    summary = WhatIfSummarySerializer()
+    matrix = WhatIfCellSerializer(many=True)
+    winners = serializers.ListField(child=serializers.CharField(), help_text="Partner codes.")
+    losers = serializers.ListField(child=serializers.CharField(), help_text="Partner codes.")
+    falling = serializers.ListField(child=serializers.CharField(), help_text="Partner codes.")
+    partners = WhatIfPartnerSerializer(many=True)

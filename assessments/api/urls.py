@@ -15,5 +15,6 @@ urlpatterns = [
         views.ScorecardViewSet.as_view({"get": "by_address"}),
         name="scorecard-detail",
     ),
+    path("whatif/", views.WhatIfView.as_view(), name="whatif"),
     *router.urls,
 ]

@@ -1,10 +1,12 @@
 from collections import defaultdict
+from dataclasses import asdict
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,6 +15,8 @@ from assessments.api.serializers import (
     RecomputeRunSerializer,
     ScorecardSerializer,
     TierChangeSerializer,
+    WhatIfQuerySerializer,
+    WhatIfSerializer,
 )
 from assessments.filtersets import (
     PeriodFilterSet,
@@ -22,10 +26,17 @@ from assessments.filtersets import (
 )
 from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
 from assessments.services import period_close, period_reopen
-from kpis.models import Period
+from assessments.whatif import Preview, whatif_preview_cached
+from kpis.models import Period, PeriodStatus, ScoringModelVersion
 from partners.access import visible_partners
 from partners.api.permissions import AdminWrites, NotForPartners
-from partnerscore.api import ApiListViewSet, ApiModelViewSet, ApiReadOnlyViewSet, Conflict
+from partnerscore.api import (
+    ApiListViewSet,
+    ApiModelViewSet,
+    ApiReadOnlyViewSet,
+    ApiView,
+    Conflict,
+)
 
 ID_REGEX = r"[0-9]+"
 
@@ -135,3 +146,60 @@ class TierChangeViewSet(ApiReadOnlyViewSet):
             .select_related("period", "partner")
             .order_by("-detected_at", "id")
         )
+
+
+class WhatIfView(ApiView):
+    """What-if (SCORING.md 16): a draft version, or the active version with edited weights,
+    scored on an open period's stored inputs as publishing it would, compared with the current
+    scorecards. Writes nothing. Not for partners."""
+
+    permission_classes = [NotForPartners]
+
+    @extend_schema(
+        operation_id="whatif_preview",
+        tags=["whatif"],
+        parameters=[WhatIfQuerySerializer],
+        responses={200: WhatIfSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = WhatIfQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        version = ScoringModelVersion.objects.select_related("model").filter(pk=data["version"])
+        if not version:
+            raise ValidationError({"version": [f"There is no version with id {data['version']}."]})
+        if "period" in data:
+            period = Period.objects.filter(code=data["period"]).first()
+            if period is None:
+                raise ValidationError({"period": [f"There is no period '{data['period']}'."]})
+        else:
+            period = Period.objects.filter(status=PeriodStatus.OPEN).order_by("-end").first()
+            if period is None:
+                raise ValidationError({"period": ["Every period is closed."]})
+        preview = whatif_preview_cached(
+            version=version[0], period=period, weight_changes=data.get("weights", {})
+        )
+        return Response(WhatIfSerializer(whatif_body(preview)).data)
+
+
+def whatif_body(preview: Preview) -> dict:
+    """The preview as the API's JSON: NaN as null, ranks as integers."""
+    partners = preview.partners.astype(object).where(preview.partners.notna(), None)
+    return {
+        "version": preview.version_id,
+        "version_label": preview.version_label,
+        "period": preview.period_code,
+        "weight_changes": preview.weight_changes,
+        "stale": preview.stale,
+        "computed_at": preview.computed_at,
+        "summary": asdict(preview.summary()),
+        "matrix": [
+            {"from_tier": old, "to_tier": new, "count": len(rows), "partners": list(rows["code"])}
+            for old, row in preview.matrix().items()
+            for new, rows in row.items()
+        ],
+        "winners": list(preview.winners()["code"]),
+        "losers": list(preview.losers()["code"]),
+        "falling": list(preview.falling()["code"]),
+        "partners": partners.to_dict("records"),
+    }

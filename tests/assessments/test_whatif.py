@@ -17,6 +17,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
 from assessments.services import period_close, scorecards_recompute
@@ -421,3 +422,76 @@ def test_page_served_from_the_cache_reads_little(client, portfolio):  # noqa: F8
     # session, user, choices, the key's parts (version, model, KPIs, lines, tiers, runs,
     # marks, previous period) and the weight-edit menu: none per partner
     assert len(warm) <= 14, [q["sql"] for q in warm.captured_queries]
+
+
+# -- the API --------------------------------------------------------------------------------
+
+
+def api_get(user, params, status=200):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    response = client.get("/api/v1/whatif/", params)
+    assert response.status_code == status, response.content[:800]
+    return response.json()
+
+
+def test_api_returns_the_preview_a_real_publish_confirms(portfolio):  # noqa: F811
+    world = portfolio
+    draft = rich_draft(world)
+    cache.clear()
+    before = snapshot()
+    body = api_get(world.admin, {"version": draft.pk})  # period: the latest open one
+    assert snapshot() == before
+    assert body["period"] == "2026-Q3" and body["version"] == draft.pk
+    assert body["summary"]["partners"] == len(body["partners"]) == 24
+    assert sum(cell["count"] for cell in body["matrix"]) == 24
+    version_publish(version=draft)
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    after = stored(world.q3, "reseller")
+    for row in body["partners"]:
+        for column in RESULTS:
+            assert close(after.at[row["code"], column], row[column]), (row["code"], column)
+    falling = {r["code"] for r in body["partners"] if r["move"] == "lost"}
+    assert set(body["falling"]) == falling and falling
+    gold_to_none = next(c for c in body["matrix"] if (c["from_tier"], c["to_tier"]) == ("Gold", ""))
+    assert sorted(gold_to_none["partners"]) == sorted(
+        after[(after["status"] != "ok")].index.intersection(
+            [r["code"] for r in body["partners"] if r["old_tier"] == "Gold"]
+        )
+    )
+
+
+def test_api_weight_edits_and_access(portfolio):  # noqa: F811
+    world = portfolio
+    params = {"version": world.version.pk, "period": "2026-Q3", "weights": "nps:90, revenue:10"}
+    body = api_get(world.manager, params)  # managers may read
+    expected = whatif_preview(
+        version=world.version, period=world.q3, weight_changes={"nps": 90, "revenue": 10}
+    )
+    assert body["weight_changes"] == {"nps": 90.0, "revenue": 10.0}
+    assert [r["code"] for r in body["partners"]] == list(expected.partners["code"])
+    for row, (_, want) in zip(body["partners"], expected.partners.iterrows(), strict=True):
+        assert close(want["score"], row["score"]) and row["tier"] == want["tier"]
+    api_get(world.acme_user, params, status=403)
+    api_get(None, params, status=401)
+
+
+def test_api_refuses_bad_input_naming_it(portfolio):  # noqa: F811
+    world = portfolio
+    period_close(period=world.q2)
+    v = world.version.pk
+    cases = [
+        ({}, "version"),
+        ({"version": "x"}, "valid integer"),
+        ({"version": 99999}, "There is no version with id 99999"),
+        ({"version": v, "period": "1999-Q1"}, "There is no period '1999-Q1'"),
+        ({"version": v, "period": "2026-Q2"}, "Period 2026-Q2 is closed"),
+        ({"version": v, "weights": "nps"}, "'nps' is not code:weight"),
+        ({"version": v, "weights": "nps:1,nps:2"}, "'nps' is given twice"),
+        ({"version": v, "weights": "bogus:3"}, "'bogus' is not a KPI line"),
+        ({"version": v, "weights": "nps:0"}, "must be greater than 0"),
+    ]
+    for params, words in cases:
+        body = api_get(world.admin, params, status=400)
+        assert words in str(body), (params, body)
