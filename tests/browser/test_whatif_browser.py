@@ -4,11 +4,21 @@ single weight edit on the active version."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 
 from tests.assessments.test_portfolio import portfolio  # noqa: F401 (fixture)
 from tests.assessments.test_whatif import rich_draft
 from tests.browser.test_charts_csp import browser_page  # noqa: F401 (fixture)
 from tests.browser.test_import_flow import login, pytestmark  # noqa: F401
+
+
+@pytest.fixture
+def page(browser_page):  # noqa: F811
+    """The shared browser page; the connections the test opened while Playwright's loop runs
+    are closed in that loop too (see test_import_flow.browser_page), or the test database
+    cannot be dropped."""
+    yield browser_page
+    connections.close_all()
 
 
 def stat(page, label: str) -> int:
@@ -17,14 +27,13 @@ def stat(page, label: str) -> int:
 
 
 def test_admin_previews_a_draft_and_opens_the_partners_of_a_matrix_cell(
-    browser_page,  # noqa: F811
+    page,
     live_server,
     portfolio,  # noqa: F811
 ):
     world = portfolio
     draft = rich_draft(world)
     cache.clear()
-    page = browser_page
     login(page, live_server.url, "admin", "admin-pass-123")
     page.get_by_role("link", name="What if").click()
     page.wait_for_url("**/config/whatif/")
@@ -76,8 +85,7 @@ def test_admin_previews_a_draft_and_opens_the_partners_of_a_matrix_cell(
 
 
 @pytest.mark.usefixtures("portfolio")
-def test_whatif_on_a_phone_fits_the_width(browser_page, live_server):  # noqa: F811
-    page = browser_page
+def test_whatif_on_a_phone_fits_the_width(page, live_server):
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, live_server.url, "admin", "admin-pass-123")
     page.goto(f"{live_server.url}/config/whatif/")
