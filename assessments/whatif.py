@@ -397,6 +397,8 @@ def version_fingerprint(version: ScoringModelVersion) -> str:
             related = relation.related_model
             if related._meta.app_label != "kpis" or relation.many_to_many:
                 continue
-            query = related.objects.filter(**{f"{relation.field.name}{lookup}": version.pk})
+            query = related._default_manager.filter(
+                **{f"{relation.field.name}{lookup}": version.pk}
+            )
             rows.append((related.__name__, list(query.order_by("pk").values_list())))
     return hashlib.sha256(repr(rows).encode()).hexdigest()

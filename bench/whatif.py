@@ -9,7 +9,9 @@ scorecards to compare with), makes a draft of the model with changed weights, th
 tiers, then times, --repeat times each,
   (a) assessments.whatif.whatif_preview of the draft on the latest period (no cache), and
   (b) assessments.services.scorecards_recompute of that period (what publishing leads to);
-and prints figures; the last line is `whatif_vs_recompute_ratio=<a/b>` (medians).
+then publishes the draft, recomputes and checks that every partner's numbers equal the
+preview's (`preview_equals_publish=True`); prints figures; the last line is
+`whatif_vs_recompute_ratio=<a/b>` (medians).
 """
 
 import argparse
@@ -46,6 +48,38 @@ def table_counts() -> dict[str, int]:
         model.__name__: model.objects.count()
         for model in (Scorecard, ScorecardLine, TierChange, RecomputeRun)
     }
+
+
+def verify(preview, draft, period) -> bool:
+    """After the timings: publish the draft, recompute the period, and compare every partner's
+    score, status, tier, rank and percentile with the preview (9 decimals)."""
+    import pandas as pd
+
+    from assessments.models import Scorecard
+    from assessments.services import scorecards_recompute
+    from kpis import scoring
+    from kpis.services import version_publish
+
+    version_publish(version=draft)
+    scorecards_recompute(period_id=period.pk, trigger="bench")
+    columns = ["score", "status", "tier", "rank", "percentile"]
+    stored = pd.DataFrame.from_records(
+        list(Scorecard.objects.filter(period=period).values_list("partner__code", *columns)),
+        columns=["code", *columns],
+    ).set_index("code")
+    got = preview.partners.set_index("code")[columns]
+    if sorted(stored.index) != sorted(got.index):
+        return False
+    stored = stored.loc[got.index]
+    for column in columns:
+        a, b = stored[column], got[column]
+        if column in ("score", "rank", "percentile"):
+            a, b = scoring.comparable(a.astype(float)), scoring.comparable(b.astype(float))
+        same = (a == b) | (a.isna() & b.isna())
+        if not same.all():
+            print(f"{column} differs for {int((~same).sum())} partners", flush=True)
+            return False
+    return True
 
 
 def main() -> None:
@@ -96,6 +130,7 @@ def main() -> None:
             f"insufficient data), recompute {recompute[-1]:.2f} s",
             flush=True,
         )
+    print(f"preview_equals_publish={verify(preview, draft, period)}", flush=True)
     print(f"partners={args.partners} kpis={args.kpis} period={period.code} repeat={args.repeat}")
     print(f"whatif_seconds={statistics.median(whatif):.2f}")
     print(f"recompute_seconds={statistics.median(recompute):.2f}")

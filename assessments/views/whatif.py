@@ -165,7 +165,7 @@ def _preview_context(preview: Preview, asked: WhatIfRequest, params: QueryDict) 
         "cell_rows": CELL_ROWS,
     }
     if "from" in params and "to" in params:
-        old, new = params["from"], params["to"]
+        old, new = params.get("from", ""), params.get("to", "")
         cell = preview.cell(_tier(old), _tier(new))
         context.update(
             cell_from=old, cell_to=new, cell=_records(cell.head(CELL_ROWS)), cell_total=len(cell)
@@ -190,6 +190,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     records = []
     for row in frame.to_dict("records"):
         record = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-        record["status_label"] = STATUS_LABELS.get(record["status"], "")
+        record["status_label"] = STATUS_LABELS.get(str(record["status"]), "")
         records.append(record)
     return records
