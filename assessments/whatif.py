@@ -191,6 +191,11 @@ def whatif_preview(
     )
 
 
+def latest_open_period() -> Period | None:
+    """The period a preview shows unless told otherwise (issue 10: the latest open one)."""
+    return Period.objects.filter(status=PeriodStatus.OPEN).order_by("-end", "code").first()
+
+
 def version_label(version: ScoringModelVersion) -> str:
     return f"{version.model.name} v{version.number} ({version.get_status_display().lower()})"
 

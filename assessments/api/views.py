@@ -26,8 +26,8 @@ from assessments.filtersets import (
 )
 from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
 from assessments.services import period_close, period_reopen
-from assessments.whatif import Preview, whatif_preview_cached
-from kpis.models import Period, PeriodStatus, ScoringModelVersion
+from assessments.whatif import Preview, latest_open_period, whatif_preview_cached
+from kpis.models import Period, ScoringModelVersion
 from partners.access import visible_partners
 from partners.api.permissions import AdminWrites, NotForPartners
 from partnerscore.api import (
@@ -173,7 +173,7 @@ class WhatIfView(ApiView):
             if period is None:
                 raise ValidationError({"period": [f"There is no period '{data['period']}'."]})
         else:
-            period = Period.objects.filter(status=PeriodStatus.OPEN).order_by("-end").first()
+            period = latest_open_period()
             if period is None:
                 raise ValidationError({"period": ["Every period is closed."]})
         preview = whatif_preview_cached(
