@@ -138,12 +138,14 @@ def recompute_inputs(
     partner_ids: list[int] | None = None,
     as_published: ScoringModelVersion | None = None,
     for_warnings: bool = True,
+    scored_by: int | None = None,
 ) -> RecomputeInputs:
-    """One period's inputs for the method. `as_published`: a draft version to score its
-    model's partners with, as if it were published. `for_warnings=False`: without what only
-    the flags and projections read (SCORING.md 10, 11: the previous period's values of KPIs no
-    prev() reads, the score history), for `score_period(warnings=False)`. Both serve the
-    what-if (assessments.whatif)."""
+    """One period's inputs for the method. For the what-if (assessments.whatif):
+    `as_published`: a draft version to score its model's partners with, as if it were
+    published; `for_warnings=False`: without what only the flags and projections read
+    (SCORING.md 10, 11: the previous period's values of KPIs no prev() reads, the score
+    history), for `score_period(warnings=False)`; `scored_by`: a version id, to read only the
+    partners that version scores (whole partner types, so peer groups stay whole)."""
     kpis = (
         _frame(
             KPI.objects.all(),
@@ -161,6 +163,11 @@ def recompute_inputs(
         members["version_id"] = members["version_id"].fillna(default)
     unscored = sorted(members.loc[members["version_id"].isna(), "partner_type_id"].unique())
     members = members.dropna(subset=["version_id"]).astype({"version_id": "int64"})
+    if scored_by is not None:
+        scored = members["version_id"] == scored_by
+        if partner_ids is None and not scored.all():
+            partner_ids = members.loc[scored, "partner_id"].tolist()
+        members = members[scored].reset_index(drop=True)
     version_ids = sorted(members["version_id"].unique().tolist())
     versions = (
         _frame(

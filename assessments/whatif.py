@@ -167,9 +167,9 @@ def whatif_preview(
     weights = _check(version=version, period=period, weight_changes=weight_changes or {})
     with _one_snapshot():
         draft = version if version.status == VersionStatus.DRAFT else None
-        inputs = recompute_inputs(period=period, as_published=draft, for_warnings=False)
-        scored = inputs.members["version_id"] == version.pk
-        inputs.members = inputs.members[scored].reset_index(drop=True)
+        inputs = recompute_inputs(
+            period=period, as_published=draft, for_warnings=False, scored_by=version.pk
+        )
         inputs.lines = _with_weights(inputs.lines, version.pk, weights)
         _, cards = score_period(inputs, warnings=False)
         old = _stored_cards(period)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from assessments.models import RecomputeRun, Scorecard, ScorecardLine, TierChange
+from assessments.selectors import recompute_inputs
 from assessments.services import period_close, scorecards_recompute
 from assessments.whatif import NO_TIER, whatif_preview, whatif_preview_cached
 from kpis import scoring
@@ -172,6 +173,18 @@ def test_draft_of_the_default_model_previews_every_type_it_would_serve(portfolio
     version_publish(version=draft)
     scorecards_recompute(period_id=world.q3.pk, trigger="test")
     assert_preview_equals_stored(preview, world.q3, "msp")
+
+
+def test_preview_reads_only_the_partner_types_the_version_scores(portfolio):  # noqa: F811
+    world = portfolio
+    inputs = recompute_inputs(period=world.q3, for_warnings=False, scored_by=world.version.pk)
+    resellers = set(
+        Partner.objects.filter(partner_type=world.reseller).values_list("pk", flat=True)
+    )
+    assert set(inputs.members["partner_id"]) == resellers
+    assert set(inputs.values["partner_id"]) <= resellers and len(inputs.values) > 0
+    assert set(inputs.previous_cards["partner_id"]) <= resellers
+    assert inputs.history.empty  # projections are not previewed
 
 
 def _type(code: str):
