@@ -18,6 +18,8 @@ from kpis.models import (
 )
 from kpis.recompute import request_recompute, request_recompute_of_open_periods
 
+NO_ENTRY_TIER = "The tiers must include one with min score 0."
+
 
 def version_problems(version: ScoringModelVersion) -> list[str]:
     """Everything that keeps a version from being published, in words."""
@@ -39,7 +41,7 @@ def version_problems(version: ScoringModelVersion) -> list[str]:
             for messages in exc.message_dict.values():
                 problems.extend(f"{line.kpi.code}: {m}" for m in messages)
     if not version.tiers.filter(min_score=0).exists():
-        problems.append("The tiers must include one with min score 0.")
+        problems.append(NO_ENTRY_TIER)
     return problems
 
 
@@ -80,8 +82,11 @@ def version_draft_create(*, model: ScoringModel) -> ScoringModelVersion:
 
 
 @transaction.atomic
-def version_publish(*, version: ScoringModelVersion, user=None) -> ScoringModelVersion:
-    """Make a draft the model's active version and recompute the open periods."""
+def version_publish(
+    *, version: ScoringModelVersion, user=None, reason: str = ""
+) -> ScoringModelVersion:
+    """Make a draft the model's active version and recompute the open periods (the reason, when
+    given, goes with the recompute request)."""
     version = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise ValidationError(
@@ -97,7 +102,8 @@ def version_publish(*, version: ScoringModelVersion, user=None) -> ScoringModelV
     version.published_at = timezone.now()
     version.published_by = user
     version.save(update_fields=["status", "published_at", "published_by"])
-    request_recompute_of_open_periods(reason=f"published {version.model.code} v{version.number}")
+    why = f"published {version.model.code} v{version.number}"
+    request_recompute_of_open_periods(reason=f"{why}: {reason}" if reason else why)
     return version
 
 
