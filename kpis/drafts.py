@@ -12,10 +12,11 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Max
 
 import kpis.models as kpi_models
-from kpis.models import KPI, ModelLine, ScoringModelVersion, Tier, VersionStatus
-from kpis.services import NO_ENTRY_TIER
+from kpis.models import KPI, ModelLine, ScoringModel, ScoringModelVersion, Tier, VersionStatus
+from kpis.services import NO_ENTRY_TIER, version_draft_create
 
 # Present once the tier rules (SCORING.md 14, 15) are in the models: written when they are.
 TierRequirement = getattr(kpi_models, "TierRequirement", None)
@@ -41,6 +42,29 @@ class VersionPublished(Exception):
             f"{version.model.code} v{version.number} is {version.status}: a published version "
             "cannot be changed; make a new version (a draft) and publish it."
         )
+
+
+class DraftExists(Exception):
+    def __init__(self, draft: ScoringModelVersion):
+        self.draft = draft
+        super().__init__(
+            f"{draft.model.code} already has a draft, v{draft.number}: edit it, or publish it "
+            "first (a model has one draft at a time)."
+        )
+
+
+@transaction.atomic
+def draft_create(*, model: ScoringModel, copy_active: bool = True) -> ScoringModelVersion:
+    """A new draft: a copy of the active version (kpis.services.version_draft_create), or an
+    empty one (policy defaults, no lines, no tiers). Raises DraftExists."""
+    ScoringModel.objects.select_for_update().get(pk=model.pk)
+    draft = model.versions.filter(status=VersionStatus.DRAFT).first()
+    if draft is not None:
+        raise DraftExists(draft)
+    if copy_active:
+        return version_draft_create(model=model)
+    number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return ScoringModelVersion.objects.create(model=model, number=number)
 
 
 def version_as_data(version: ScoringModelVersion) -> dict[str, Any]:
@@ -114,6 +138,8 @@ def _lines_write(errors: Errors, version: ScoringModelVersion, rows: Any) -> Non
         if kpi is not None and kpi.code in seen:
             _add(errors, f"{path}.kpi", f"KPI {kpi.code!r} is already lines[{seen[kpi.code]}].")
             continue
+        if kpi is not None:
+            seen[kpi.code] = i
         line = ModelLine(
             version=version,
             kpi=kpi,
@@ -123,7 +149,6 @@ def _lines_write(errors: Errors, version: ScoringModelVersion, rows: Any) -> Non
             stretch=row.get("stretch"),
         )
         if kpi is not None and _clean(errors, path, line, exclude=["version", "kpi"]):
-            seen[kpi.code] = i
             line.save()
 
 

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from kpis.api.partners_bulk import PartnerBulkView
 from partnerscore.auth import token_expired
 from partnerscore.parsers import SafeJSONParser
 
@@ -44,6 +45,8 @@ class ObtainExpiringToken(ObtainAuthToken):
 urlpatterns = [
     path("auth/token/", ObtainExpiringToken.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA), name="schema"),
+    # before the partners router, whose partners/<code>/ would take "bulk" for a code
+    path("partners/bulk/", PartnerBulkView.as_view(), name="partner-bulk"),
     path("", include("partners.api.urls")),
     path("", include("kpis.api.urls")),
     path("", include("assessments.api.urls")),

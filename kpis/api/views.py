@@ -1,6 +1,7 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,8 +13,10 @@ from kpis.api.serializers import (
     KPISerializer,
     MetricValueSerializer,
     ScoringModelSerializer,
+    ScoringModelVersionSerializer,
     TargetOverrideSerializer,
 )
+from kpis.api.versions import DraftCreateSerializer, ModelWriteSerializer, draft_create_view
 from kpis.filtersets import (
     KPIFilterSet,
     MetricValueFilterSet,
@@ -29,11 +32,11 @@ from kpis.models import (
     ScoringModelVersion,
     TargetOverride,
 )
-from kpis.recompute import request_recompute_of_dates
+from kpis.recompute import request_recompute_of_dates, request_recompute_of_open_periods
 from kpis.services import target_override_changed
 from partners.access import visible_partners
 from partners.api.permissions import AdminWrites, ManagersWrite, NotForPartners
-from partnerscore.api import ApiModelViewSet, ApiReadOnlyViewSet, ApiView
+from partnerscore.api import ApiModelViewSet, ApiView, ErrorSerializer
 
 ID_REGEX = r"[0-9]+"
 
@@ -50,9 +53,12 @@ class KPIViewSet(ApiModelViewSet):
     lookup_value_regex = r"[a-z][a-z0-9_]*"
 
 
-class ScoringModelViewSet(ApiReadOnlyViewSet):
-    """Scoring models with every version, its lines and tiers (edit them in the admin)."""
+class ScoringModelViewSet(ApiModelViewSet):
+    """Scoring models with every version, its lines and tiers. Admins create and change a
+    model (code, name, partner type, default) and add a draft version (versions/); managers
+    read."""
 
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     queryset = (
         ScoringModel.objects.select_related("partner_type")
         .prefetch_related(
@@ -71,6 +77,28 @@ class ScoringModelViewSet(ApiReadOnlyViewSet):
     ordering_fields = ["code", "name"]
     lookup_field = "code"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return ModelWriteSerializer
+        return ScoringModelSerializer
+
+    def changed(self, obj: ScoringModel) -> None:
+        """A model's partner type decides who it scores."""
+        request_recompute_of_open_periods(reason=f"scoring model {obj.code} changed")
+
+    @extend_schema(
+        request=DraftCreateSerializer,
+        responses={
+            201: ScoringModelVersionSerializer,
+            409: OpenApiResponse(ErrorSerializer, "The model already has a draft."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="versions")
+    def draft_create(self, request: Request, code: str | None = None) -> Response:
+        """Add a draft version: a copy of the active version (copy_active, the default) or an
+        empty one."""
+        return draft_create_view(self, request)
 
 
 class TargetOverrideViewSet(ApiModelViewSet):

@@ -10,7 +10,7 @@ jobs.py           browser imports: upload -> check (preview) -> confirm -> impor
 """
 
 from kpis.imports.metric_values import metric_values_import, metric_values_upsert
-from kpis.imports.partners import partners_import
+from kpis.imports.partners import partners_import, partners_upsert
 from kpis.imports.results import (
     API_FIELD_OF,
     API_FIELDS,
@@ -32,4 +32,5 @@ __all__ = [
     "metric_values_import",
     "metric_values_upsert",
     "partners_import",
+    "partners_upsert",
 ]

@@ -49,6 +49,43 @@ def partners_import(stream, *, progress=None, preview: bool = False) -> ImportRe
     return _write(rows, preview=preview)
 
 
+API_FIELDS = ("code", "name", "partner_type", "region", "manager")
+API_FIELD_OF = {"type": "partner_type"}  # file column -> the API's field (others: the same)
+
+
+def partners_upsert(rows: list[dict], *, preview: bool = False) -> ImportResult:
+    """The same import for rows from the API ({code, name, partner_type, region, manager}):
+    the same rules and messages; RowError.line is the row's 0-based index and RowError.field
+    the API's field name."""
+    unknown = [
+        RowError(i, str(key), f"unknown field {short(str(key))} (expected {', '.join(API_FIELDS)})")
+        for i, row in enumerate(rows)
+        for key in row
+        if key not in API_FIELDS
+    ]
+    if unknown:
+        raise ImportFailed(unknown)
+    if not rows:
+        raise ImportFailed([RowError(None, "", "no rows were sent")])
+    frame = pd.DataFrame(
+        {
+            column: ["" if row.get(key) is None else str(row.get(key)).strip() for row in rows]
+            for column, key in zip(REQUIRED + OPTIONAL, API_FIELDS, strict=True)
+        }
+    )
+    frame["line"] = range(len(frame))
+    try:
+        resolved = _resolve(frame)
+    except ImportFailed as exc:
+        raise ImportFailed(
+            [
+                RowError(e.line, API_FIELD_OF.get(e.field, e.field), e.message)
+                for e in exc.row_errors
+            ]
+        ) from None
+    return _write(resolved, preview=preview)
+
+
 def _resolve(frame: pd.DataFrame) -> pd.DataFrame:
     types = {
         **dict(PartnerType.objects.values_list("code", "id")),
