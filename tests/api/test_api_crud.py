@@ -134,7 +134,9 @@ def test_scoring_models_come_with_versions_lines_and_tiers(world, admin_api):
     assert (version["number"], version["status"]) == (1, "active")
     assert [line["kpi"] for line in version["lines"]] == ["revenue", "late_deliveries", "nps"]
     assert [tier["name"] for tier in version["tiers"]] == ["Gold", "Silver", "Member"]
-    assert admin_api.post("/api/v1/scoring-models/", {}, format="json").status_code == 405
+    created = admin_api.post("/api/v1/scoring-models/", {}, format="json")  # writes: issue 10
+    assert created.status_code == 400 and "code" in created.json()
+    assert admin_api.delete("/api/v1/scoring-models/reseller/").status_code == 405
 
 
 def test_target_override_crud_validates_thresholds_and_recomputes(
