@@ -14,6 +14,7 @@ from assessments.models import RecomputeRun, RunStatus, Scorecard, TierChange
 from assessments.selectors import RecomputeInputs, recompute_inputs
 from kpis import guidance, scoring
 from kpis.models import Period, PeriodStatus, RecomputeMark
+from kpis.periods import period_status_set
 from kpis.recompute import request_recompute
 from partnerscore.pgcopy import copy_in, copy_in_binary, copy_out
 
@@ -416,11 +417,9 @@ def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
 def period_close(*, period: Period) -> Period:
     """Freeze a period: its scorecards (and the model version they used) stay as they are."""
     with period_lock(period.pk), transaction.atomic():
-        Period.objects.filter(pk=period.pk).update(
-            status=PeriodStatus.CLOSED, closed_at=timezone.now()
-        )
+        period = Period.objects.select_for_update().get(pk=period.pk)
+        period_status_set(period=period, status=PeriodStatus.CLOSED)
         _clear_stale_flags(period.pk)
-    period.refresh_from_db()
     return period
 
 
@@ -452,7 +451,7 @@ def _clear_stale_flags(period_id: int) -> None:
 @transaction.atomic
 def period_reopen(*, period: Period) -> Period:
     """The explicit way back: an open period is recomputed (now, then on schedule)."""
-    Period.objects.filter(pk=period.pk).update(status=PeriodStatus.OPEN, closed_at=None)
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    period_status_set(period=period, status=PeriodStatus.OPEN)
     request_recompute(period_ids=[period.pk], reason="period reopened")
-    period.refresh_from_db()
     return period

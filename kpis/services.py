@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from kpis.models import (
     ModelLine,
@@ -62,21 +63,27 @@ def version_draft_create(*, model: ScoringModel) -> ScoringModelVersion:
         min_coverage=active.min_coverage if active else 0.5,
         amber_from=active.amber_from if active else 60.0,
     )
-    if active is not None:
-        ModelLine.objects.bulk_create(
-            ModelLine(
-                version=draft,
-                kpi_id=line.kpi_id,
-                weight=line.weight,
-                floor=line.floor,
-                target=line.target,
-                stretch=line.stretch,
-            )
-            for line in active.lines.all()
+    if active is not None:  # copied in bulk, each copy recorded in the audit trail
+        bulk_create_with_history(
+            [
+                ModelLine(
+                    version=draft,
+                    kpi_id=line.kpi_id,
+                    weight=line.weight,
+                    floor=line.floor,
+                    target=line.target,
+                    stretch=line.stretch,
+                )
+                for line in active.lines.all()
+            ],
+            ModelLine,
         )
-        Tier.objects.bulk_create(
-            Tier(version=draft, name=tier.name, min_score=tier.min_score)
-            for tier in active.tiers.all()
+        bulk_create_with_history(
+            [
+                Tier(version=draft, name=tier.name, min_score=tier.min_score)
+                for tier in active.tiers.all()
+            ],
+            Tier,
         )
     return draft
 
@@ -95,9 +102,13 @@ def version_publish(
     problems = version_problems(version)
     if problems:
         raise ValidationError(problems)
-    ScoringModelVersion.objects.filter(model=version.model_id, status=VersionStatus.ACTIVE).update(
-        status=VersionStatus.RETIRED
-    )
+    # one by one (there is at most one), through save(): the audit trail records the retirement
+    for previous in ScoringModelVersion.objects.filter(
+        model=version.model_id, status=VersionStatus.ACTIVE
+    ):
+        previous.status = VersionStatus.RETIRED
+        previous._change_reason = f"retired by v{version.number}"
+        previous.save(update_fields=["status"])
     version.status = VersionStatus.ACTIVE
     version.published_at = timezone.now()
     version.published_by = user

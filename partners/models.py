@@ -1,6 +1,10 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.db import models
+from simple_history import register
+
+from partnerscore.audit import AuditRecords
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
@@ -66,3 +70,17 @@ class PortalUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.partner.code}"
+
+
+# The audit trail (partnerscore/audit.py): partners (type, region, manager, active), portal
+# links, and the users' role fields with their group membership. Never the password hash;
+# not last_login, which every sign-in would turn into a version of its own.
+register(Partner, records_class=AuditRecords)
+register(PortalUser, records_class=AuditRecords)
+register(
+    get_user_model(),
+    app="partners",
+    records_class=AuditRecords,
+    m2m_fields=["groups", "user_permissions"],
+    excluded_fields=["password", "last_login"],
+)

@@ -3,8 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from assessments.views import exports, partner, portfolio, whatif
+from assessments.views import exports, partner, periods, portfolio, whatif
 from kpis import views as kpi_views
+from partners import views as partner_views
 
 urlpatterns = [
     path("", portfolio.home, name="home"),
@@ -26,6 +27,18 @@ urlpatterns = [
     path("imports/<int:pk>/", kpi_views.import_detail, name="import-detail"),
     path("imports/<int:pk>/status/", kpi_views.import_status, name="import-status"),
     path("imports/<int:pk>/confirm/", kpi_views.import_confirm, name="import-confirm"),
+    path("config/periods/", periods.periods, name="periods"),
+    path("config/periods/add/", periods.periods_add, name="periods-add"),
+    path(
+        "config/periods/<str:code>/<str:action>/",
+        periods.period_status,
+        name="period-status",
+    ),
+    path(
+        "history/<str:app_label>/<str:model_name>/<str:pk>/",
+        partner_views.history,
+        name="history",
+    ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

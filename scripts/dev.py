@@ -2,8 +2,8 @@
 
 Without DATABASE_URL / REDIS_URL it starts the embedded PostgreSQL and Redis (data under var/).
 Then: collect the static files (fingerprinted and compressed, as in production) when they
-changed, migrate, create the beat schedule, seed demo data when there are no partners, compute
-the scorecards, and run the web server plus one Celery worker with beat."""
+changed, migrate, create the beat schedule, seed demo data when there are no partners (which
+computes the scorecards and closes all quarters but the latest), and run the web server plus one Celery worker with beat."""
 
 import os
 import signal
@@ -44,8 +44,8 @@ def main() -> int:
     manage("migrate", "--no-input", "-v", "0")
     manage("setup_schedule")
     if not Partner.objects.exists():
+        # scores every quarter, then closes all but the latest (frozen history)
         manage("seed_demo", "--partners", DEMO_PARTNERS, "--periods", "8")
-        manage("recompute_scorecards")
     children = [
         subprocess.Popen([PYTHON, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"]),
         subprocess.Popen(

@@ -238,13 +238,47 @@ def test_type_mix_periods_and_newcomers_follow_demo_md():
         assert shares[code] == pytest.approx(share, abs=0.01)
     periods = Period.objects.order_by("start")
     assert [p.code for p in periods] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
-    quarter_open = (Granularity.QUARTER, PeriodStatus.OPEN)
-    assert {(p.granularity, p.status) for p in periods} == {quarter_open}
+    assert {p.granularity for p in periods} == {Granularity.QUARTER}
+    # only the current quarter is open: a publish rewrites it, not two years of history
+    assert [p.status for p in periods] == [PeriodStatus.CLOSED] * 3 + [PeriodStatus.OPEN]
     newcomers = Partner.objects.filter(joined_on__gt=periods[0].start)
     assert 0 < newcomers.count() < 20
     assert not MetricValue.objects.filter(
         partner__in=newcomers, observed_on__lt=periods[2].start
     ).exists()
+
+
+@pytest.mark.django_db
+def test_the_closed_quarters_keep_the_scorecards_computed_before_closing():
+    """Each quarter is scored oldest first, then all but the latest closed: the closed ones
+    have their scorecards, trends and tier changes, and a recompute or publish leaves them."""
+    from assessments.models import RecomputeRun, RunStatus, Scorecard, TierChange
+    from assessments.services import scorecards_recompute
+
+    seed_demo(**SMALL | {"partners": 120, "with_users": False})
+    periods = list(Period.objects.order_by("start"))
+    cards = {p.code: Scorecard.objects.filter(period=p).count() for p in periods}
+    assert all(count > 0 for count in cards.values()), cards
+    later = Scorecard.objects.filter(period__in=periods[1:], status="ok")
+    assert later.exclude(trend=None).count() > 0.8 * later.count()  # trends read the previous
+    assert TierChange.objects.filter(period__in=periods[1:-1]).exists()  # movers in history
+    frozen = dict(Scorecard.objects.filter(period=periods[0]).values_list("partner_id", "score"))
+    run = scorecards_recompute(period_id=periods[0].pk, trigger="test")
+    assert run.status == RunStatus.SKIPPED  # closed: frozen as computed
+    assert dict(Scorecard.objects.filter(period=periods[0]).values_list("partner_id", "score")) == (
+        frozen
+    )
+    assert RecomputeRun.objects.filter(trigger="seed_demo", status=RunStatus.SUCCEEDED).count() == 4
+    assert periods[0].history.filter(history_change_reason="closed").exists()  # audited
+
+
+@pytest.mark.django_db
+def test_without_scorecards_every_quarter_stays_open_and_unscored():
+    from assessments.models import Scorecard
+
+    call_command("seed_demo", partners=20, periods=2, seed=1, no_scorecards=True, verbosity=0)
+    assert set(Period.objects.values_list("status", flat=True)) == {PeriodStatus.OPEN}
+    assert not Scorecard.objects.exists()
 
 
 @pytest.mark.django_db

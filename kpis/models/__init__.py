@@ -1,5 +1,6 @@
 """kpis models, one module per concept; import them from here."""
 
+from kpis.models import audited  # noqa: F401  (registers the audited models)
 from kpis.models.imports import ImportJob, ImportKind, ImportProfile
 from kpis.models.measures import (
     CATEGORY_SUGGESTIONS,

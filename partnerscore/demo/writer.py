@@ -1,6 +1,11 @@
 """The demo world into the database: the catalogue (created where missing), then, in one
 transaction, the generated partners and periods (bulk_create) and their metric values (COPY,
-with the table's constraints and indexes rebuilt once at the end), and the demo logins."""
+with the table's constraints and indexes rebuilt once at the end), and the demo logins; then
+every quarter's scorecards, with all quarters but the latest closed.
+
+Audit trail: everything but metric values (never audited) has its creation recorded, as
+"system": the bulk writes go through simple-history's bulk_create_with_history; closing the
+quarters is recorded too."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +18,9 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
+from assessments.services import period_close, scorecards_recompute
 from kpis.models import (
     KPI,
     Granularity,
@@ -89,18 +96,21 @@ def _ensure_version(model: ScoringModel, lines: tuple[Line, ...], kpis: dict[str
         published_at=timezone.now(),
         note="Demo defaults from DEMO.md.",
     )
-    ModelLine.objects.bulk_create(
-        ModelLine(
-            version=version,
-            kpi=kpis[code],
-            weight=weight,
-            floor=floor,
-            target=target,
-            stretch=stretch,
-        )
-        for code, floor, target, stretch, weight in lines
+    bulk_create_with_history(
+        [
+            ModelLine(
+                version=version,
+                kpi=kpis[code],
+                weight=weight,
+                floor=floor,
+                target=target,
+                stretch=stretch,
+            )
+            for code, floor, target, stretch, weight in lines
+        ],
+        ModelLine,
     )
-    Tier.objects.bulk_create(Tier(version=version, name=n, min_score=m) for n, m in TIERS)
+    bulk_create_with_history([Tier(version=version, name=n, min_score=m) for n, m in TIERS], Tier)
 
 
 def seed_demo(
@@ -110,9 +120,13 @@ def seed_demo(
     seed: int,
     last_quarter: str,
     with_users: bool = True,
+    scorecards: bool = True,
     progress: Callable[[str], object] | None = None,
 ) -> dict[str, int]:
-    """Build the demo world in one transaction; DemoError if any partner exists already."""
+    """Build the demo world in one transaction; DemoError if any partner exists already.
+    With `scorecards`, then compute every quarter's scorecards and close all but the latest
+    (history stays as computed; a publish rewrites the current quarter only). Without, every
+    quarter is left open and unscored (raw data for benchmarks and worker tests)."""
     say = progress or (lambda message: None)
     check_sizes(partners, periods)
     parse_quarter(last_quarter)
@@ -131,6 +145,8 @@ def seed_demo(
         written = _copy_values(world.values, partner_ids)
         say(f"Copied {written} metric values (constraints and indexes rebuilt).")
         personas = _personas(world, partner_ids) if with_users else 0
+    if scorecards:
+        _score_and_close_history(world.calendar.codes, say)
     return {
         "partners": len(partner_ids),
         "periods": len(world.calendar.codes),
@@ -140,6 +156,18 @@ def seed_demo(
         "managers": len(managers),
         "users": len(managers) + personas,
     }
+
+
+def _score_and_close_history(codes: tuple[str, ...], say: Callable[[str], object]) -> None:
+    """Oldest first, so each quarter's trend, tier changes and projection read the stored
+    quarters before it; then every quarter but the latest is closed (frozen as computed)."""
+    periods = list(Period.objects.filter(code__in=codes).order_by("start"))
+    for period in periods:
+        run = scorecards_recompute(period_id=period.pk, trigger="seed_demo")
+        say(f"{period.code}: {run.scorecards} scorecards ({run.status}).")
+    for period in periods[:-1]:
+        period_close(period=period)
+    say(f"Closed {len(periods) - 1} quarter(s); {periods[-1].code} stays open.")
 
 
 def _user(username: str, *, password: str | None, **fields: str) -> AbstractUser:
@@ -182,16 +210,21 @@ def _personas(world: DemoWorld, partner_ids: np.ndarray) -> int:
 
 def _periods(cal: Calendar) -> None:
     existing = set(Period.objects.filter(code__in=cal.codes).values_list("code", flat=True))
-    Period.objects.bulk_create(
-        Period(
-            code=code,
-            start=start,
-            end=end,
-            granularity=Granularity.QUARTER,
-            status=PeriodStatus.OPEN,
-        )
-        for code, start, end in zip(cal.codes, cal.starts.tolist(), cal.ends.tolist(), strict=True)
-        if code not in existing
+    bulk_create_with_history(
+        [
+            Period(
+                code=code,
+                start=start,
+                end=end,
+                granularity=Granularity.QUARTER,
+                status=PeriodStatus.OPEN,
+            )
+            for code, start, end in zip(
+                cal.codes, cal.starts.tolist(), cal.ends.tolist(), strict=True
+            )
+            if code not in existing
+        ],
+        Period,
     )
 
 
@@ -211,7 +244,8 @@ def _partners(roster: pd.DataFrame, managers: list[int]) -> np.ndarray:
         )
         for row, joined_on in zip(roster.itertuples(), joined, strict=True)
     ]
-    return np.array([p.pk for p in Partner.objects.bulk_create(partners, batch_size=2000)])
+    created = bulk_create_with_history(partners, Partner, batch_size=2000)
+    return np.array([p.pk for p in created])
 
 
 def _copy_values(values: pd.DataFrame, partner_ids: np.ndarray) -> int:

@@ -49,7 +49,7 @@ def wait_for(condition, seconds: float) -> bool:
 
 @pytest.fixture
 def demo_world(transactional_db):
-    call_command("seed_demo", partners=400, periods=8, seed=7, verbosity=0)
+    call_command("seed_demo", partners=400, periods=8, seed=7, no_scorecards=True, verbosity=0)
     forget_pending_recomputes()
     return list(Period.objects.order_by("start"))
 

@@ -13,7 +13,8 @@ from partnerscore.demo import DemoError, last_completed_quarter, seed_demo
 class Command(BaseCommand):
     help = (
         "Fill an empty database with the demo world of DEMO.md: partner types, KPIs, scoring "
-        "models, regions, channel managers, partners, quarterly periods and metric values."
+        "models, regions, channel managers, partners, quarterly periods and metric values; "
+        "then every quarter's scorecards, all quarters but the latest closed."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -26,6 +27,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--no-users", action="store_true", help="Skip the admin/manager/partner logins."
+        )
+        parser.add_argument(
+            "--no-scorecards",
+            action="store_true",
+            help="Write the data only: no scorecards computed, every quarter left open "
+            "(default: compute every quarter, then close all but the latest).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,6 +49,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 last_quarter=last_quarter,
                 with_users=not options["no_users"],
+                scorecards=not options["no_scorecards"],
                 progress=progress,
             )
         except DemoError as exc:
