@@ -3,7 +3,8 @@
 Without DATABASE_URL / REDIS_URL it starts the embedded PostgreSQL and Redis (data under var/).
 Then: collect the static files (fingerprinted and compressed, as in production) when they
 changed, migrate, create the beat schedule, seed demo data when there are no partners (which
-computes the scorecards and closes all quarters but the latest), and run the web server plus one Celery worker with beat."""
+computes the scorecards and closes all quarters but the latest), and run the web server plus
+one Celery worker with beat."""
 
 import os
 import signal
