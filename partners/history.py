@@ -2,6 +2,7 @@
 object's versions, newest first, each with who, when, and what changed field by field (the
 package's diff_against between consecutive versions)."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
+from django.utils import timezone
 from simple_history.utils import get_m2m_reverse_field_name
 
 from partnerscore.audit import history_model_for
@@ -142,4 +144,6 @@ def _show(model_field, value: Any) -> str:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
