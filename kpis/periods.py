@@ -129,6 +129,8 @@ def period_status_set(*, period: Period, status: str, reason: str = "") -> Perio
     Callers: assessments.services.period_close / period_reopen (which do the rest)."""
     period.status = status
     period.closed_at = timezone.now() if status == PeriodStatus.CLOSED else None
-    period._change_reason = reason or ("closed" if status == PeriodStatus.CLOSED else "reopened")
+    # simple-history reads the reason of the version it records from this attribute
+    why = reason or ("closed" if status == PeriodStatus.CLOSED else "reopened")
+    period._change_reason = why  # type: ignore[attr-defined]
     period.save(update_fields=["status", "closed_at"])
     return period

@@ -107,7 +107,7 @@ def version_publish(
         model=version.model_id, status=VersionStatus.ACTIVE
     ):
         previous.status = VersionStatus.RETIRED
-        previous._change_reason = f"retired by v{version.number}"
+        previous._change_reason = f"retired by v{version.number}"  # type: ignore[attr-defined]
         previous.save(update_fields=["status"])
     version.status = VersionStatus.ACTIVE
     version.published_at = timezone.now()

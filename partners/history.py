@@ -67,7 +67,7 @@ def object_history(*, model: type[models.Model], pk: str, limit: int = 100) -> O
     pk_name = model._meta.pk.attname
     try:
         records = list(
-            history.objects.filter(**{pk_name: pk})
+            history._default_manager.filter(**{pk_name: pk})
             .select_related("history_user")
             .order_by("-history_date", "-history_id")[: limit + 1]
         )

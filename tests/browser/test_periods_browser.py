@@ -11,7 +11,7 @@ from tests.browser.test_import_flow import browser_page, login, pytestmark  # no
 SHOTS = Path("/tmp/shots-periods")
 
 
-def test_add_close_and_audit_a_period(world, browser_page, live_server):
+def test_add_close_and_audit_a_period(world, browser_page, live_server):  # noqa: F811
     scorecards_recompute(period_id=world.q3.pk, trigger="test")
     page, base = browser_page, live_server.url
     SHOTS.mkdir(exist_ok=True)
