@@ -417,7 +417,7 @@ def _rerank(period_id: int, partner_type_ids: list[int]) -> None:
 def period_close(*, period: Period) -> Period:
     """Freeze a period: its scorecards (and the model version they used) stay as they are."""
     with period_lock(period.pk), transaction.atomic():
-        period = Period.objects.select_for_update().get(pk=period.pk)
+        period.refresh_from_db()  # the caller's object follows, as callers expect
         period_status_set(period=period, status=PeriodStatus.CLOSED)
         _clear_stale_flags(period.pk)
     return period
@@ -451,7 +451,7 @@ def _clear_stale_flags(period_id: int) -> None:
 @transaction.atomic
 def period_reopen(*, period: Period) -> Period:
     """The explicit way back: an open period is recomputed (now, then on schedule)."""
-    period = Period.objects.select_for_update().get(pk=period.pk)
+    period.refresh_from_db()  # the caller's object follows, as callers expect
     period_status_set(period=period, status=PeriodStatus.OPEN)
     request_recompute(period_ids=[period.pk], reason="period reopened")
     return period
