@@ -249,3 +249,40 @@ def test_admin_change_pages_link_to_the_history(world):
         assert f'href="{history_url(obj)}"' in html
     html = client.get(reverse("admin:auth_user_change", args=[world.manager.pk])).content
     assert f'href="{history_url(world.manager)}"'.encode() in html
+
+
+def test_a_partner_import_records_new_and_changed_partners(world):
+    from kpis.imports.partners import partners_upsert
+
+    result = partners_upsert(
+        [
+            {
+                "code": "ACME",
+                "name": "Acme Corp",
+                "partner_type": "reseller",
+                "region": "emea",
+                "manager": "admin",
+            },
+            {
+                "code": "INITECH",
+                "name": "Initech",
+                "partner_type": "reseller",
+                "region": "emea",
+                "manager": "manager",
+            },
+            {
+                "code": "GLOBEX",
+                "name": "Globex",
+                "partner_type": "reseller",
+                "region": "emea",
+                "manager": "manager",
+            },
+        ]
+    )
+    assert (result.new, result.replaced, result.unchanged) == (1, 1, 1)
+    acme = latest(world.acme)
+    assert acme.history_change_reason == "partner import"
+    assert changes(acme) == {"manager": (world.manager.pk, world.admin.pk)}
+    initech = latest(Partner.objects.get(code="INITECH"))
+    assert (initech.history_type, initech.name) == ("+", "Initech")
+    assert world.globex.history.count() == 1  # unchanged: no new version

@@ -5,6 +5,7 @@ import io
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from simple_history.utils import get_history_manager_for_model
 
 from kpis.imports.results import ImportFailed, ImportResult, RowError, short
 from kpis.recompute import request_recompute_of_open_periods
@@ -185,20 +186,36 @@ def _write(rows: pd.DataFrame, *, preview: bool) -> ImportResult:
     if preview:
         return result
     with transaction.atomic():
+        written = [
+            Partner(code=code, name=name, partner_type_id=t, region_id=rg, manager_id=m)
+            for code, name, t, rg, m in records
+            if existing.get(code) != (name, t, rg, m)
+        ]
         Partner.objects.bulk_create(
-            [
-                Partner(code=code, name=name, partner_type_id=t, region_id=rg, manager_id=m)
-                for code, name, t, rg, m in records
-                if existing.get(code) != (name, t, rg, m)
-            ],
+            written,
             update_conflicts=True,
             unique_fields=["code"],
             update_fields=FIELDS,
             batch_size=2000,
         )
+        _record_history([p.code for p in written], existing)
         if result.written:  # a new type moves a partner to another peer group and model
             request_recompute_of_open_periods(reason="partner import")
     return result
+
+
+def _record_history(codes: list[str], existing: dict) -> None:
+    """The upsert bypasses save(): record each written partner's new version in the audit
+    trail (who: the request's user, when there is one), as stored."""
+    if not codes:
+        return
+    stored = list(Partner.objects.filter(code__in=codes))
+    reason = "partner import"
+    new = [p for p in stored if p.code not in existing]
+    changed = [p for p in stored if p.code in existing]
+    history = get_history_manager_for_model(Partner)
+    history.bulk_history_create(new, default_change_reason=reason, batch_size=2000)
+    history.bulk_history_create(changed, update=True, default_change_reason=reason, batch_size=2000)
 
 
 def _id(value) -> int | None:

@@ -4,7 +4,8 @@ when and every field's value (django-simple-history; the history page diffs two 
 Not audited: metric values (millions of rows; each import is recorded by its ImportJob) and
 import profiles. Writes that bypass save() bypass the record too: bulk_create and COPY use
 simple_history.utils.bulk_create_with_history where an audited model is written in bulk
-(kpis.services.version_draft_create); queryset .update() is avoided on these models."""
+(kpis.services.version_draft_create, kpis.periods, the demo), the partner import's upsert
+records its partners with bulk_history_create; queryset .update() is avoided on these models."""
 
 from simple_history import register
 
