@@ -4,12 +4,12 @@ import and `manage.py import_partners` give. (It lives in kpis, where the import
 the lowest app and imports no other.)"""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kpis.api.serializers import BULK_MAX_ROWS, BulkErrorsSerializer
-from kpis.api.views import PreviewQuerySerializer, _refused, _request_error
+from kpis.api.serializers import BulkErrorsSerializer
+from kpis.api.views import _refused, bulk_rows
 from kpis.imports import ImportFailed, partners_upsert
 from partners.api.permissions import AdminWrites
 from partnerscore.api import ApiView
@@ -54,30 +54,10 @@ class PartnerBulkView(ApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        query = PreviewQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            return _request_error("Use preview=true or preview=false.", "preview")
-        try:
-            rows = request.data
-        except exceptions.ParseError as exc:
-            return _request_error(str(exc.detail))
-        if not isinstance(rows, list):
-            return _request_error(
-                "Send a JSON list of {code, name, partner_type, region, manager}."
-            )
-        if len(rows) > BULK_MAX_ROWS:
-            return _request_error(
-                f"At most {BULK_MAX_ROWS} rows per request, got {len(rows)}: split the list."
-            )
-        not_objects = [i for i, row in enumerate(rows) if not isinstance(row, dict)]
-        if not_objects:
-            return _refused(
-                [
-                    {"index": i, "field": "", "message": "A row is a JSON object."}
-                    for i in not_objects
-                ]
-            )
-        preview = query.validated_data["preview"]
+        body = bulk_rows(request, shape="{code, name, partner_type, region, manager}")
+        if isinstance(body, Response):
+            return body
+        rows, preview = body
         try:
             result = partners_upsert(rows, preview=preview)
         except ImportFailed as exc:

@@ -159,11 +159,19 @@ def _request_error(message: str, field: str = "") -> Response:
     return _refused([{"index": None, "field": field, "message": message}])
 
 
-def _shape_refusal(rows) -> Response | None:
-    """A 400 unless the body is a list of at most BULK_MAX_ROWS objects (the service checks
-    the values)."""
+def bulk_rows(request: Request, *, shape: str) -> tuple[list[dict], bool] | Response:
+    """A bulk upsert's body and its preview flag, or the 400 that refuses them: the body must
+    be a JSON list of at most BULK_MAX_ROWS objects (`shape` names their fields; the service
+    checks the values)."""
+    query = PreviewQuerySerializer(data=request.query_params)
+    if not query.is_valid():
+        return _request_error("Use preview=true or preview=false.", "preview")
+    try:
+        rows = request.data
+    except exceptions.ParseError as exc:
+        return _request_error(str(exc.detail))
     if not isinstance(rows, list):
-        return _request_error("Send a JSON list of {partner, kpi, observed_on, value}.")
+        return _request_error(f"Send a JSON list of {shape}.")
     if len(rows) > BULK_MAX_ROWS:
         return _request_error(
             f"At most {BULK_MAX_ROWS} rows per request, got {len(rows)}: split the list."
@@ -172,7 +180,7 @@ def _shape_refusal(rows) -> Response | None:
     if not_objects:
         message = "A row is a JSON object."
         return _refused([{"index": i, "field": "", "message": message} for i in not_objects])
-    return None
+    return rows, query.validated_data["preview"]
 
 
 class MetricValueBulkView(ApiView):
@@ -193,17 +201,10 @@ class MetricValueBulkView(ApiView):
         },
     )
     def post(self, request: Request) -> Response:
-        query = PreviewQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            return _request_error("Use preview=true or preview=false.", "preview")
-        try:
-            rows = request.data
-        except exceptions.ParseError as exc:
-            return _request_error(str(exc.detail))
-        refusal = _shape_refusal(rows)
-        if refusal is not None:
-            return refusal
-        preview = query.validated_data["preview"]
+        body = bulk_rows(request, shape="{partner, kpi, observed_on, value}")
+        if isinstance(body, Response):
+            return body
+        rows, preview = body
         try:
             result = metric_values_upsert(rows, preview=preview)
         except ImportFailed as exc:
