@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from kpis.models import Period
 
@@ -49,6 +51,13 @@ class Scorecard(models.Model):
     tier_min_score = models.FloatField(
         null=True, help_text="The tier's threshold: compares tiers across versions (up/down)."
     )
+    # SCORING.md 14: `tier` is the assigned tier; the earned one may be lower while a demotion
+    # waits out the model's grace. Then the card is at risk: it falls to `falls_to` in
+    # `falls_in` periods (1 = the next) unless it earns its tier back.
+    earned_tier = models.CharField(max_length=60, blank=True, db_default="")
+    grace_used = models.PositiveSmallIntegerField(default=0, db_default=0)
+    falls_to = models.CharField(max_length=60, blank=True, db_default="")
+    falls_in = models.PositiveSmallIntegerField(null=True)
     rank = models.PositiveIntegerField(null=True)
     peer_count = models.PositiveIntegerField(null=True)
     percentile = models.FloatField(null=True)
@@ -79,6 +88,11 @@ class Scorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}@{self.period_id}: {self.score}"
+
+    @property
+    def at_risk_of_demotion(self) -> bool:
+        """Holding a tier it no longer earns, on demotion grace (SCORING.md 14)."""
+        return bool(self.falls_to)
 
 
 class ScorecardLine(models.Model):
@@ -187,3 +201,88 @@ class TierChange(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["period", "partner"], name="unique_tier_change"),
         ]
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn (the computed tier moved before a decision)"
+
+
+class TierProposal(models.Model):
+    """SCORING.md 15: under a model that needs approval, a computed tier that differs from the
+    partner's official tier is proposed; a manager approves or rejects it with a reason.
+    Written by the recompute (pending, withdrawn) and assessments.approvals (decisions)."""
+
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="tier_proposals"
+    )
+    period = models.ForeignKey(
+        Period,
+        on_delete=models.PROTECT,
+        related_name="tier_proposals",
+        help_text="The period whose computed tier is proposed.",
+    )
+    from_tier = models.CharField(max_length=60, help_text="The official tier when proposed.")
+    to_tier = models.CharField(max_length=60, help_text="The computed (assigned) tier.")
+    status = models.CharField(max_length=9, choices=ProposalStatus, default=ProposalStatus.PENDING)
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=Q(status="pending"),
+                name="one_pending_proposal_per_partner",
+                violation_error_message="A partner has at most one pending tier proposal.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="proposal_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.from_tier} -> {self.to_tier} ({self.status})"
+
+
+class OfficialTier(models.Model):
+    """SCORING.md 15: the tier the portal shows as the partner's and benefits use. Without
+    approval it follows the computed tier of the partner's latest open period; with approval
+    it changes only when a manager approves a proposal."""
+
+    partner = models.OneToOneField(
+        "partners.Partner", on_delete=models.CASCADE, related_name="official_tier"
+    )
+    tier = models.CharField(max_length=60)
+    since_period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="+", help_text="Official since."
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when it followed the computed tier without approval.",
+    )
+    reason = models.TextField(blank=True)
+    changed_at = models.DateTimeField()
+    rejected_tier = models.CharField(
+        max_length=60,
+        blank=True,
+        db_default="",
+        help_text="A computed tier a manager rejected: not proposed again until the computed "
+        "tier changes.",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.tier}"

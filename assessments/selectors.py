@@ -21,6 +21,7 @@ from kpis.models import (
     ScoringModelVersion,
     TargetOverride,
     Tier,
+    TierRequirement,
     VersionStatus,
 )
 from partners.models import Partner, PartnerType, Region
@@ -37,6 +38,7 @@ class RecomputeInputs:
     versions: pd.DataFrame
     lines: pd.DataFrame
     tiers: pd.DataFrame
+    requirements: pd.DataFrame  # version_id, tier (name), kpi_id, min_kpi_score (section 14)
     overrides: pd.DataFrame
     values: pd.DataFrame
     previous_values: pd.DataFrame
@@ -172,7 +174,7 @@ def recompute_inputs(
     versions = (
         _frame(
             ScoringModelVersion.objects.filter(pk__in=version_ids),
-            ["id", "missing_policy", "min_coverage", "amber_from"],
+            ["id", "missing_policy", "min_coverage", "amber_from", "demotion_grace"],
         )
         .set_index("id")
         .rename_axis("version_id")
@@ -184,6 +186,10 @@ def recompute_inputs(
     tiers = _frame(
         Tier.objects.filter(version_id__in=version_ids), ["version_id", "name", "min_score"]
     )
+    requirements = _frame(
+        TierRequirement.objects.filter(tier__version_id__in=version_ids),
+        ["tier__version_id", "tier__name", "kpi_id", "min_kpi_score"],
+    ).rename(columns={"tier__version_id": "version_id", "tier__name": "tier"})
     overrides = _frame(
         TargetOverride.objects.filter(period=period),
         ["partner_id", "kpi_id", "floor", "target", "stretch"],
@@ -209,8 +215,8 @@ def recompute_inputs(
         previous_scorecards = previous_scorecards.filter(partner_id__in=partner_ids)
     # float dtypes even when every value is NULL (a period with no data): the method compares
     previous_cards = _frame(
-        previous_scorecards, ["partner_id", "score", "tier", "tier_min_score"]
-    ).astype({"score": "float64", "tier_min_score": "float64"})
+        previous_scorecards, ["partner_id", "score", "tier", "tier_min_score", "grace_used"]
+    ).astype({"score": "float64", "tier_min_score": "float64", "grace_used": "int64"})
     return RecomputeInputs(
         period=period,
         kpis=kpis,
@@ -218,6 +224,7 @@ def recompute_inputs(
         versions=versions,
         lines=lines,
         tiers=tiers,
+        requirements=requirements,
         overrides=overrides,
         values=values,
         previous_values=previous_values,

@@ -42,7 +42,14 @@ LINE_TYPES = {
 # round(float8) breaks ties to even like pandas, so peers order and tie alike in both.
 COMPARE_SCALE = float(10**scoring.COMPARE_DECIMALS)
 CARD_TABLE = Scorecard._meta.db_table
-CARD_TEXTS = ("tier", "previous_tier", "tier_change", "projected_tier")  # '' is not NULL
+CARD_TEXTS = (  # '' is not NULL
+    "tier",
+    "earned_tier",
+    "falls_to",
+    "previous_tier",
+    "tier_change",
+    "projected_tier",
+)
 TIER_TABLE = TierChange._meta.db_table
 
 
@@ -87,6 +94,7 @@ def score_period(
         versions=inputs.versions,
         tiers=inputs.tiers,
         previous=inputs.previous_cards,
+        requirements=inputs.requirements,
     )
     if not warnings:
         return lines, cards
@@ -251,9 +259,9 @@ def _write_period(period: Period, lines: pd.DataFrame, cards: pd.DataFrame, *, c
     """Replace the period's scorecards, lines and tier changes. Returns whether any score or
     tier changed (so the next period's trend needs a recompute)."""
     old = copy_out(
-        f"SELECT partner_id, score, tier FROM {CARD_TABLE} WHERE period_id = %s",
+        f"SELECT {CARRIED_SQL} FROM {CARD_TABLE} WHERE period_id = %s",
         [period.pk],
-        dtypes={"partner_id": "int64", "score": "float64", "tier": "str"},
+        dtypes=CARRIED,
     )
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {CARD_TABLE} WHERE period_id = %s", [period.pk])
@@ -263,15 +271,31 @@ def _write_period(period: Period, lines: pd.DataFrame, cards: pd.DataFrame, *, c
     return not _same_results(old, cards)
 
 
+# What the next period reads of this one: trend, tier change and demotion grace (section 14).
+CARRIED = {
+    "partner_id": "int64",
+    "score": "float64",
+    "tier": "str",
+    "tier_min_score": "float64",
+    "grace_used": "int64",
+}
+CARRIED_SQL = ", ".join(CARRIED)
+
+
 def _same_results(old: pd.DataFrame, cards: pd.DataFrame) -> bool:
-    new = cards[["partner_id", "score", "tier"]].sort_values("partner_id", ignore_index=True)
+    new = cards[list(CARRIED)].sort_values("partner_id", ignore_index=True)
     old = old.sort_values("partner_id", ignore_index=True)
     old["tier"] = old["tier"].fillna("")
     if len(old) != len(new) or not (old["partner_id"].to_numpy() == new["partner_id"]).all():
         return False
-    old_score, new_score = scoring.comparable(old["score"]), scoring.comparable(new["score"])
-    same_score = (old_score == new_score) | (old_score.isna() & new_score.isna())
-    return bool(same_score.all() and (old["tier"].to_numpy() == new["tier"].to_numpy()).all())
+    for column in ("score", "tier_min_score"):
+        before, after = scoring.comparable(old[column]), scoring.comparable(new[column])
+        if not ((before == after) | (before.isna() & after.isna())).all():
+            return False
+    return all(
+        (old[column].to_numpy() == new[column].to_numpy()).all()
+        for column in ("tier", "grace_used")
+    )
 
 
 def _card_rows(period: Period, cards: pd.DataFrame, computed_at) -> pd.DataFrame:
@@ -358,10 +382,10 @@ def _write_partner(
 ) -> bool:
     """Replace one partner's scorecard and lines, then re-rank its peer group(s) in SQL."""
     old = copy_out(
-        f"SELECT partner_id, score, tier, partner_type_id FROM {CARD_TABLE} "
+        f"SELECT {CARRIED_SQL}, partner_type_id FROM {CARD_TABLE} "
         "WHERE period_id = %s AND partner_id = %s",
         [period.pk, partner_id],
-        dtypes={"partner_id": "int64", "score": "float64", "tier": "str"},
+        dtypes=CARRIED,
     )
     part = f"{LINES_TABLE}_p{int(period.pk)}"
     with connection.cursor() as cursor:

@@ -13,6 +13,7 @@ from kpis.models import (
     ScoringModelVersion,
     TargetOverride,
     Tier,
+    TierRequirement,
     VersionStatus,
 )
 from kpis.recompute import request_recompute_of_dates
@@ -111,6 +112,8 @@ class ScoringModelVersionAdmin(admin.ModelAdmin):
         "missing_policy",
         "min_coverage",
         "amber_from",
+        "demotion_grace",
+        "tier_changes_need_approval",
         "published_at",
     ]
     list_filter = ["status", "model"]
@@ -126,6 +129,8 @@ class ScoringModelVersionAdmin(admin.ModelAdmin):
                 "missing_policy",
                 "min_coverage",
                 "amber_from",
+                "demotion_grace",
+                "tier_changes_need_approval",
                 "note",
                 "published_at",
                 "published_by",
@@ -143,8 +148,67 @@ class ScoringModelVersionAdmin(admin.ModelAdmin):
                 messages.success(request, f"{version.model.code} v{version.number} is active.")
 
 
+def tier_label(tier: Tier) -> str:
+    return f"{tier.version.model.code} v{tier.version.number}: {tier.name} (>= {tier.min_score:g})"
+
+
+class DraftTierField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Tier) -> str:
+        return tier_label(obj)
+
+
+class TierRequirementForm(forms.ModelForm):
+    """TierRequirement.clean() refuses a KPI outside the version's lines and the entry tier."""
+
+    tier = DraftTierField(
+        queryset=Tier.objects.filter(version__status=VersionStatus.DRAFT).select_related(
+            "version__model"
+        ),
+        help_text="A tier of a draft version (published versions are history).",
+    )
+
+    class Meta:
+        model = TierRequirement
+        fields = ["tier", "kpi", "min_kpi_score"]
+
+
+@admin.register(TierRequirement)
+class TierRequirementAdmin(admin.ModelAdmin):
+    form = TierRequirementForm
+    list_display = ["tier_label", "kpi", "min_kpi_score"]
+    list_filter = ["tier__version__model", "tier__version__status"]
+    autocomplete_fields = ["kpi"]
+    list_select_related = ["tier__version__model", "kpi"]
+
+    @admin.display(description="tier", ordering="tier__version")
+    def tier_label(self, obj: TierRequirement) -> str:
+        return tier_label(obj.tier)
+
+    def has_change_permission(self, request, obj=None):
+        draft = obj is None or obj.tier.version.status == VersionStatus.DRAFT
+        return draft and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        draft = obj is None or obj.tier.version.status == VersionStatus.DRAFT
+        return draft and super().has_delete_permission(request, obj)
+
+
+class FrozenInClosedPeriods(admin.ModelAdmin):
+    """SCORING.md 7: the delete page and the "delete selected" action list the rows of closed
+    periods as what stands in the way (named by their period), and delete nothing."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            try:
+                obj.delete_check()
+            except ValidationError as exc:
+                protected = [*protected, f"{obj}: {' '.join(exc.messages)}"]
+        return deleted, counts, perms_needed, protected
+
+
 @admin.register(TargetOverride)
-class TargetOverrideAdmin(admin.ModelAdmin):
+class TargetOverrideAdmin(FrozenInClosedPeriods):
     list_display = ["partner", "kpi", "period", "floor", "target", "stretch"]
     list_filter = ["period", "kpi"]
     search_fields = ["partner__code", "partner__name", "kpi__code"]
@@ -161,7 +225,7 @@ class TargetOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(MetricValue)
-class MetricValueAdmin(admin.ModelAdmin):
+class MetricValueAdmin(FrozenInClosedPeriods):
     list_display = ["partner", "kpi", "observed_on", "value", "updated_at"]
     list_filter = ["kpi"]
     search_fields = ["partner__code", "kpi__code"]

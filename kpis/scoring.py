@@ -6,9 +6,12 @@ Frames in (one period; ids are plain integers):
   members    partner_id, partner_type_id, version_id                      who is scored, how
   lines      version_id, kpi_id, weight, floor, target, stretch (NaN = no bonus)
   overrides  partner_id, kpi_id, floor, target, stretch
-  versions   index version_id; missing_policy, min_coverage, amber_from
+  versions   index version_id; missing_policy, min_coverage, amber_from, demotion_grace
+             (demotion_grace optional: 0)
   tiers      version_id, name, min_score
-  previous   partner_id, score, tier, tier_min_score                      last period's scorecards
+  requirements  version_id, tier (name), kpi_id, min_kpi_score            section 14 (optional)
+  previous   partner_id, score, tier, tier_min_score, grace_used          last period's scorecards
+             (grace_used optional: 0)
 
 Frames out: `score_lines` -> one row per (partner, model line); `score_cards` -> one row per
 partner. Scores are unrounded floats; missing is NaN.
@@ -57,6 +60,10 @@ CARD_COLUMNS = [
     "status",
     "tier",
     "tier_min_score",
+    "earned_tier",
+    "grace_used",
+    "falls_to",
+    "falls_in",
     "rank",
     "peer_count",
     "percentile",
@@ -228,7 +235,7 @@ def score_lines(
     return frame[LINE_COLUMNS + ["version_id"]]
 
 
-# -- sections 5 and 6: composite, tier, peers, trend --------------------------------------------
+# -- sections 5, 6 and 14: composite, tier, peers, trend ----------------------------------------
 
 
 def score_cards(
@@ -238,8 +245,10 @@ def score_cards(
     versions: pd.DataFrame,
     tiers: pd.DataFrame,
     previous: pd.DataFrame,
+    requirements: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per member: composite score, coverage, status, tier, rank, percentile, trend."""
+    """One row per member: composite score, coverage, status, tier (earned, then assigned with
+    demotion grace), rank, percentile, trend."""
     lines = scored_lines.assign(
         has=scored_lines["score"].notna(),
         w_has=scored_lines["weight"].where(scored_lines["score"].notna(), 0.0),
@@ -265,24 +274,46 @@ def score_cards(
         ["no_data", "insufficient_data"],
         "ok",
     )
-    cards = _assign_tiers(cards, tiers)
+    earned = earned_tiers(cards, scored_lines, tiers, requirements)
+    cards["earned_tier"] = earned["name"].to_numpy()
+    cards = _assign_tiers(cards, earned, versions, tiers, previous)
     cards = _rank_peers(cards)
     cards = _trend(cards, previous)
     return cards[CARD_COLUMNS].reset_index(drop=True)
 
 
-def _assign_tiers(cards: pd.DataFrame, tiers: pd.DataFrame) -> pd.DataFrame:
-    """The tier with the highest min_score <= score, for `ok` scorecards only."""
-    ok = cards["status"] == "ok"
-    best = threshold_tiers(cards["score"].where(ok), cards["version_id"], tiers)
-    cards["tier"] = best["name"].to_numpy()
-    cards["tier_min_score"] = best["min_score"].to_numpy()
-    return cards
+def earned_tiers(
+    cards: pd.DataFrame,
+    scored_lines: pd.DataFrame,
+    tiers: pd.DataFrame,
+    requirements: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Section 14: for each `ok` card (partner_id, version_id, score, status), the highest tier
+    whose min_score <= score and whose requirements are all met (the line has a value and its
+    KPI score >= min_kpi_score, at 9 decimals). Columns name ('' without) and min_score."""
+    scores = cards["score"].where(cards["status"] == "ok")
+    pairs = _eligible_pairs(scores, cards["version_id"], tiers)
+    if requirements is not None and not requirements.empty and not pairs.empty:
+        pairs = pairs.assign(partner_id=cards["partner_id"].to_numpy()[pairs["row"].to_numpy()])
+        needs = pairs.merge(
+            requirements.rename(columns={"tier": "name"}), on=["version_id", "name"]
+        )
+        line_scores = scored_lines[["partner_id", "kpi_id", "score"]].rename(
+            columns={"score": "line_score"}
+        )
+        needs = needs.merge(line_scores, on=["partner_id", "kpi_id"], how="left")
+        unmet = needs["line_score"].isna() | (
+            comparable(needs["line_score"]) < comparable(needs["min_kpi_score"])
+        )
+        failed = needs.loc[unmet, ["row", "name"]].drop_duplicates().assign(failed=True)
+        pairs = pairs.merge(failed, on=["row", "name"], how="left")
+        pairs = pairs[pairs["failed"].isna()]
+    return _highest(pairs, scores.index)
 
 
-def threshold_tiers(scores: pd.Series, version_ids: pd.Series, tiers: pd.DataFrame) -> pd.DataFrame:
-    """For each score, its version's tier with the highest min_score <= score (thresholds
-    only): columns name ('' where the score is NaN) and min_score, on the scores' index."""
+def _eligible_pairs(scores: pd.Series, version_ids: pd.Series, tiers: pd.DataFrame) -> pd.DataFrame:
+    """(row, version_id, name, min_score) for every tier of the row's version whose min_score
+    <= the row's score (rows are positions in `scores`; NaN scores have none)."""
     rows = pd.DataFrame(
         {
             "row": np.arange(len(scores)),
@@ -291,12 +322,83 @@ def threshold_tiers(scores: pd.Series, version_ids: pd.Series, tiers: pd.DataFra
         }
     ).dropna(subset=["score"])
     pairs = rows.merge(tiers[["version_id", "name", "min_score"]], on="version_id")
-    pairs = pairs[pairs["min_score"] <= comparable(pairs["score"])]
+    return pairs[pairs["min_score"] <= comparable(pairs["score"])]
+
+
+def _highest(pairs: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     best = pairs.sort_values("min_score").drop_duplicates("row", keep="last").set_index("row")
-    best = best.reindex(np.arange(len(scores)))
+    best = best.reindex(np.arange(len(index)))
     return pd.DataFrame(
         {"name": best["name"].fillna("").to_numpy(), "min_score": best["min_score"].to_numpy()},
-        index=scores.index,
+        index=index,
+    )
+
+
+def threshold_tiers(scores: pd.Series, version_ids: pd.Series, tiers: pd.DataFrame) -> pd.DataFrame:
+    """For each score, its version's tier with the highest min_score <= score (thresholds
+    only): columns name ('' where the score is NaN) and min_score, on the scores' index."""
+    return _highest(_eligible_pairs(scores, version_ids, tiers), scores.index)
+
+
+def _assign_tiers(
+    cards: pd.DataFrame,
+    earned: pd.DataFrame,
+    versions: pd.DataFrame,
+    tiers: pd.DataFrame,
+    previous: pd.DataFrame,
+) -> pd.DataFrame:
+    """Section 14's demotion grace: an `ok` card whose earned tier is below the tier the
+    previous `ok` card held (by the min_score it had there) keeps that tier while the grace
+    lasts (grace_used < demotion_grace), and is at risk: it falls to `falls_to` in `falls_in`
+    periods unless it earns the tier back. Otherwise the tier is the earned tier."""
+    n = len(cards)
+    held = _previous_tier_state(cards["partner_id"], previous)
+    # the held tier's threshold in this card's version: a name the version lacks cannot be held
+    held_min = (
+        cards[["version_id"]]
+        .assign(name=held["tier"].to_numpy())
+        .merge(tiers[["version_id", "name", "min_score"]], on=["version_id", "name"], how="left")
+    )["min_score"].to_numpy(float)
+    if "demotion_grace" in versions.columns:
+        grace = versions["demotion_grace"].reindex(cards["version_id"]).fillna(0).to_numpy(float)
+    else:
+        grace = np.zeros(n)
+    earned_min = comparable(earned["min_score"]).to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        hold = (
+            (cards["status"] == "ok").to_numpy()
+            & (held["tier"].to_numpy(dtype=object) != "")
+            & ~np.isnan(held_min)
+            & (earned_min < np.round(held["tier_min_score"].to_numpy(float), COMPARE_DECIMALS))
+            # holding must keep a tier above the earned one in this version: never a demotion
+            & (np.round(held_min, COMPARE_DECIMALS) > earned_min)
+            & (held["grace_used"].to_numpy(float) < grace)
+        )
+    used = np.where(hold, held["grace_used"].to_numpy(float) + 1, 0).astype("int64")
+    cards["tier"] = np.where(hold, held["tier"].to_numpy(dtype=object), earned["name"].to_numpy())
+    cards["tier_min_score"] = np.where(hold, held_min, earned["min_score"].to_numpy(float))
+    cards["grace_used"] = used
+    cards["falls_to"] = np.where(hold, earned["name"].to_numpy(), "")
+    cards["falls_in"] = pd.Series(np.where(hold, grace - used + 1, np.nan)).astype("Int64").array
+    return cards
+
+
+def _previous_tier_state(partner_ids: pd.Series, previous: pd.DataFrame) -> pd.DataFrame:
+    """tier ('' without), tier_min_score and grace_used of each partner's previous card."""
+    prev = previous.set_index("partner_id") if not previous.empty else None
+    if prev is None:
+        empty = np.full(len(partner_ids), np.nan)
+        return pd.DataFrame(
+            {"tier": "", "tier_min_score": empty, "grace_used": 0.0}, index=partner_ids.index
+        )
+    used = prev["grace_used"] if "grace_used" in prev.columns else pd.Series(0, index=prev.index)
+    return pd.DataFrame(
+        {
+            "tier": partner_ids.map(prev["tier"]).fillna("").to_numpy(dtype=object),
+            "tier_min_score": partner_ids.map(prev["tier_min_score"]).to_numpy(float),
+            "grace_used": partner_ids.map(used).fillna(0).to_numpy(float),
+        },
+        index=partner_ids.index,
     )
 
 
@@ -327,15 +429,18 @@ def _trend(cards: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         return cards
     cards["previous_score"] = cards["partner_id"].map(prev["score"])
     cards["previous_tier"] = cards["partner_id"].map(prev["tier"]).fillna("")
-    previous_min = cards["partner_id"].map(prev["tier_min_score"])
+    previous_min = comparable(cards["partner_id"].map(prev["tier_min_score"]))
+    current_min = comparable(cards["tier_min_score"].astype(float))
     cards["trend"] = cards["score"] - cards["previous_score"]
-    # A change needs a tier on both sides; up/down compares the tiers' thresholds.
+    # A change needs a tier on both sides; a new name at the same threshold is a renamed tier,
+    # not a change (section 6); up/down compares the tiers' thresholds.
     changed = (
         (cards["tier"] != "")
         & (cards["previous_tier"] != "")
         & (cards["tier"] != cards["previous_tier"])
+        & (current_min != previous_min)
     )
-    direction = np.where(cards["tier_min_score"] > previous_min, "up", "down")
+    direction = np.where(current_min > previous_min, "up", "down")
     cards["tier_change"] = np.where(changed, direction, "")
     return cards
 

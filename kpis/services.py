@@ -14,8 +14,10 @@ from kpis.models import (
     ScoringModelVersion,
     TargetOverride,
     Tier,
+    TierRequirement,
     VersionStatus,
     check_thresholds,
+    requirement_problem,
 )
 from kpis.recompute import request_recompute, request_recompute_of_open_periods
 
@@ -43,12 +45,25 @@ def version_problems(version: ScoringModelVersion) -> list[str]:
                 problems.extend(f"{line.kpi.code}: {m}" for m in messages)
     if not version.tiers.filter(min_score=0).exists():
         problems.append(NO_ENTRY_TIER)
+    line_codes = {line.kpi.code for line in lines}
+    for requirement in TierRequirement.objects.filter(tier__version=version).select_related(
+        "tier", "kpi"
+    ):
+        problem = requirement_problem(
+            tier_name=requirement.tier.name,
+            tier_min_score=requirement.tier.min_score,
+            kpi_code=requirement.kpi.code,
+            line_kpi_codes=line_codes,
+        )
+        if problem:
+            problems.append(problem)
     return problems
 
 
 @transaction.atomic
 def version_draft_create(*, model: ScoringModel) -> ScoringModelVersion:
-    """The model's draft, or a new one copied from the active version (lines, tiers, policy)."""
+    """The model's draft, or a new one copied from the active version (lines, tiers with their
+    requirements, policy, grace and approval)."""
     ScoringModel.objects.select_for_update().get(pk=model.pk)  # one draft at a time
     draft = model.versions.filter(status=VersionStatus.DRAFT).first()
     if draft is not None:
@@ -62,6 +77,8 @@ def version_draft_create(*, model: ScoringModel) -> ScoringModelVersion:
         missing_policy=active.missing_policy if active else "renormalize",
         min_coverage=active.min_coverage if active else 0.5,
         amber_from=active.amber_from if active else 60.0,
+        demotion_grace=active.demotion_grace if active else 0,
+        tier_changes_need_approval=active.tier_changes_need_approval if active else False,
     )
     if active is not None:  # copied in bulk, each copy recorded in the audit trail
         bulk_create_with_history(
@@ -78,12 +95,26 @@ def version_draft_create(*, model: ScoringModel) -> ScoringModelVersion:
             ],
             ModelLine,
         )
-        bulk_create_with_history(
+        tiers = bulk_create_with_history(
             [
                 Tier(version=draft, name=tier.name, min_score=tier.min_score)
                 for tier in active.tiers.all()
             ],
             Tier,
+        )
+        copied = {tier.name: tier for tier in tiers}
+        bulk_create_with_history(
+            [
+                TierRequirement(
+                    tier=copied[requirement.tier.name],
+                    kpi_id=requirement.kpi_id,
+                    min_kpi_score=requirement.min_kpi_score,
+                )
+                for requirement in TierRequirement.objects.filter(
+                    tier__version=active
+                ).select_related("tier")
+            ],
+            TierRequirement,
         )
     return draft
 

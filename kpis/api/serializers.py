@@ -16,6 +16,8 @@ from kpis.models import (
     TargetOverride,
     Tier,
     check_thresholds,
+    period_open_check,
+    target_override_check,
 )
 from partners.api.serializers import VisiblePartnerField
 from partnerscore.api import validation_error_detail
@@ -136,8 +138,14 @@ class TargetOverrideSerializer(serializers.ModelSerializer):
                 target=_current(self, attrs, "target"),
                 stretch=_current(self, attrs, "stretch"),
             )
+            target_override_check(  # SCORING.md 1 and 7: a line of the model, an open period
+                partner=_current(self, attrs, "partner"),
+                kpi=_current(self, attrs, "kpi"),
+                period=_current(self, attrs, "period"),
+                stored=self.instance,
+            )
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+            raise serializers.ValidationError(validation_error_detail(exc)) from None
         return attrs
 
 
@@ -164,6 +172,17 @@ class MetricValueSerializer(serializers.ModelSerializer):
                 for name, value in data.items()
             }
         return super().to_internal_value(data)
+
+    def validate(self, attrs: dict) -> dict:
+        """The import's rules refused a new date in a closed period; a change must not move a
+        value out of one either (SCORING.md 7)."""
+        if self.instance is not None:
+            day = self.instance.observed_on
+            try:
+                period_open_check(day=day, what=f"a metric value dated {day.isoformat()}")
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"observed_on": exc.messages}) from None
+        return attrs
 
     def _stored(self, name: str):
         """A field a partial update leaves as it is, as the API shows it."""

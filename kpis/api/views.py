@@ -121,6 +121,10 @@ class TargetOverrideViewSet(ApiModelViewSet):
     def changed(self, obj: TargetOverride) -> None:
         target_override_changed(override=obj)
 
+    def perform_destroy(self, instance: TargetOverride) -> None:
+        instance.delete_check()  # a closed period's override is frozen: 400 naming it
+        super().perform_destroy(instance)
+
 
 class MetricValueViewSet(ApiModelViewSet):
     """Single observations; a change recomputes the partner in the open periods covering the
@@ -144,6 +148,10 @@ class MetricValueViewSet(ApiModelViewSet):
         request_recompute_of_dates(
             first_day=day, last_day=day, reason="api", partner_id=obj.partner_id
         )
+
+    def perform_destroy(self, instance: MetricValue) -> None:
+        instance.delete_check()  # a value dated in a closed period is frozen: 400 naming it
+        super().perform_destroy(instance)
 
 
 class PreviewQuerySerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """The rules a metric value must meet, written once for the file import and the API:
-known partner and KPI codes, not a formula KPI, an ISO date, a finite number, NPS answers 0-10."""
+known partner and KPI codes, not a formula KPI, an ISO date, not in a closed period, a finite
+number, NPS answers 0-10."""
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -8,7 +9,17 @@ import numpy as np
 import pandas as pd
 
 from kpis.imports.results import API_FIELDS, COLUMNS, RowError, short
-from kpis.models import FIRST_DAY, KPI, LAST_DAY, MAX_ABS_VALUE, Aggregation, Source
+from kpis.models import (
+    FIRST_DAY,
+    KPI,
+    LAST_DAY,
+    MAX_ABS_VALUE,
+    Aggregation,
+    Period,
+    PeriodStatus,
+    Source,
+    closed_period_message,
+)
 from partners.models import Partner
 
 
@@ -18,6 +29,7 @@ class Lookups:
     kpis: dict[str, int]
     formula_kpis: set[str]
     nps_kpis: set[str]
+    closed_periods: list[tuple[pd.Timestamp, pd.Timestamp, str]]  # start, end, code
 
     @classmethod
     def load(
@@ -38,6 +50,12 @@ class Lookups:
             kpis={code: pk for code, pk, _, _ in kpis},
             formula_kpis={code for code, _, source, _ in kpis if source == Source.FORMULA},
             nps_kpis={code for code, _, _, agg in kpis if agg == Aggregation.NPS},
+            closed_periods=[
+                (pd.Timestamp(start), pd.Timestamp(end), code)
+                for start, end, code in Period.objects.filter(status=PeriodStatus.CLOSED)
+                .order_by("end")
+                .values_list("start", "end", "code")
+            ],
         )
 
 
@@ -52,6 +70,7 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
     )
     value = _retry_stripped(chunk["value"], lambda cells: pd.to_numeric(cells, errors="coerce"))
     finite = value.notna() & np.isfinite(value.fillna(0))
+    closed = _closed_period_index(day, lookups.closed_periods)
     is_nps = kpi_code.isin(lookups.nps_kpis)
     problems = [
         (
@@ -76,6 +95,13 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
             lambda i: (
                 f"date {chunk['observed_on'].iat[i].strip()} is outside the years "
                 f"{FIRST_DAY.year}-{LAST_DAY.year}"
+            ),
+        ),
+        (
+            "observed_on",
+            closed >= 0,
+            lambda i: closed_period_message(
+                lookups.closed_periods[closed.iat[i]][2], f"date {day.iat[i].date().isoformat()}"
             ),
         ),
         ("value", ~finite, lambda i: f"value {short(chunk['value'].iat[i])} is not a number"),
@@ -108,6 +134,19 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
         }
     )
     return rows, errors
+
+
+def _closed_period_index(
+    day: pd.Series, closed_periods: list[tuple[pd.Timestamp, pd.Timestamp, str]]
+) -> pd.Series:
+    """For each date, the index in `closed_periods` of the closed period it falls in (-1 for
+    none): SCORING.md 7, a closed period's inputs are frozen. One vector comparison each."""
+    which = np.full(len(day), -1, dtype=np.int64)
+    days = day.to_numpy(dtype="datetime64[ns]")
+    for k, (start, end, _) in enumerate(closed_periods):
+        inside = (which < 0) & (days >= start.to_datetime64()) & (days <= end.to_datetime64())
+        which[inside] = k
+    return pd.Series(which, index=day.index)
 
 
 def _lookup(cells: pd.Series, table: dict[str, int]) -> tuple[pd.Series, pd.Series]:

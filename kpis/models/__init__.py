@@ -16,10 +16,13 @@ from kpis.models.measures import (
     PeriodStatus,
     RecomputeMark,
     Source,
+    closed_period_message,
     kpi_code_validator,
     kpi_formula_check,
+    period_open_check,
 )
 from kpis.models.scoring_models import (
+    MAX_DEMOTION_GRACE,
     THRESHOLD_ORDER,
     MissingPolicy,
     ModelLine,
@@ -27,8 +30,12 @@ from kpis.models.scoring_models import (
     ScoringModelVersion,
     TargetOverride,
     Tier,
+    TierRequirement,
     VersionStatus,
+    active_version_for,
     check_thresholds,
+    requirement_problem,
+    target_override_check,
 )
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "KPI",
     "LAST_DAY",
     "MAX_ABS_VALUE",
+    "MAX_DEMOTION_GRACE",
     "THRESHOLD_ORDER",
     "Aggregation",
     "Direction",
@@ -55,8 +63,14 @@ __all__ = [
     "Source",
     "TargetOverride",
     "Tier",
+    "TierRequirement",
     "VersionStatus",
+    "active_version_for",
     "check_thresholds",
+    "closed_period_message",
     "kpi_code_validator",
     "kpi_formula_check",
+    "period_open_check",
+    "requirement_problem",
+    "target_override_check",
 ]

@@ -16,10 +16,20 @@ from kpis.models.scoring_models import (
     ScoringModelVersion,
     TargetOverride,
     Tier,
+    TierRequirement,
 )
 from partnerscore.audit import AuditRecords
 
-AUDITED = (KPI, Period, ScoringModel, ScoringModelVersion, ModelLine, Tier, TargetOverride)
+AUDITED = (
+    KPI,
+    Period,
+    ScoringModel,
+    ScoringModelVersion,
+    ModelLine,
+    Tier,
+    TierRequirement,
+    TargetOverride,
+)
 
 for model in AUDITED:
     register(model, records_class=AuditRecords)

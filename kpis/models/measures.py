@@ -190,6 +190,38 @@ class Period(models.Model):
         )
 
 
+def closed_period_message(period_code: str, what: str) -> str:
+    """SCORING.md 7, the one wording of the rule (models, API, imports): a closed period's
+    inputs are frozen."""
+    return (
+        f"{what} falls in the closed period {period_code}: its inputs are frozen "
+        "(reopen the period to change them)"
+    )
+
+
+def closed_period_containing(day: dt.date) -> Period | None:
+    """The closed period (of any granularity) that holds `day`, if any."""
+    return (
+        Period.objects.filter(status=PeriodStatus.CLOSED, start__lte=day, end__gte=day)
+        .order_by("end")
+        .first()
+    )
+
+
+def period_open_check(
+    *, what: str, day: dt.date | None = None, period: Period | None = None
+) -> None:
+    """Refuse (ValidationError naming the period) a write to an input of a closed period:
+    an input dated `day` (metric values, survey responses) or belonging to `period`
+    (overrides, assessments). Every input's create, change and delete calls this."""
+    closed = period if period is not None and not period.is_open else None
+    if day is not None and closed is None:
+        closed = closed_period_containing(day)
+    if closed is not None:
+        message = closed_period_message(closed.code, what)
+        raise ValidationError(message[0].upper() + message[1:] + ".", code="period_closed")
+
+
 class MetricValue(models.Model):
     """One observation. (partner, kpi, observed_on) is unique: re-importing replaces the value.
 
@@ -236,6 +268,26 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}/{self.kpi_id}@{self.observed_on}={self.value:g}"
+
+    def clean(self) -> None:
+        """SCORING.md 7: neither the new date nor, for a change, the stored one may fall in a
+        closed period."""
+        days = {self.observed_on} if isinstance(self.observed_on, dt.date) else set()
+        if self.pk:
+            days |= set(
+                MetricValue.objects.filter(pk=self.pk).values_list("observed_on", flat=True)
+            )
+        try:
+            for day in sorted(days):
+                period_open_check(day=day, what=f"a metric value dated {day.isoformat()}")
+        except ValidationError as exc:
+            raise ValidationError({"observed_on": exc.messages}) from None
+
+    def delete_check(self) -> None:
+        """Deleting a value dated in a closed period is refused (SCORING.md 7)."""
+        period_open_check(
+            day=self.observed_on, what=f"a metric value dated {self.observed_on.isoformat()}"
+        )
 
 
 class RecomputeMark(models.Model):

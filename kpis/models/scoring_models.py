@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from kpis.models.measures import KPI, Direction, Period
+from kpis.models.measures import KPI, Direction, Period, period_open_check
 
 
 class ScoringModel(models.Model):
@@ -50,6 +50,9 @@ class MissingPolicy(models.TextChoices):
     ZERO = "zero", "Count missing KPIs as zero"
 
 
+MAX_DEMOTION_GRACE = 12
+
+
 class ScoringModelVersion(models.Model):
     model = models.ForeignKey(ScoringModel, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -62,6 +65,18 @@ class ScoringModelVersion(models.Model):
     )
     amber_from = models.FloatField(
         default=60.0, validators=[MinValueValidator(0.0), MaxValueValidator(120.0)]
+    )
+    demotion_grace = models.PositiveSmallIntegerField(
+        default=0,
+        db_default=0,
+        validators=[MaxValueValidator(MAX_DEMOTION_GRACE)],
+        help_text="Periods a partner keeps its tier after it stops earning it (SCORING.md 14).",
+    )
+    tier_changes_need_approval = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="A computed tier change becomes the partner's official tier only when a "
+        "manager approves it (SCORING.md 15).",
     )
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -82,6 +97,13 @@ class ScoringModelVersion(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(min_coverage__gte=0) & Q(min_coverage__lte=1), name="coverage_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(demotion_grace__lte=MAX_DEMOTION_GRACE),
+                name="demotion_grace_bounded",
+                violation_error_message=(
+                    f"Demotion grace is at most {MAX_DEMOTION_GRACE} periods."
+                ),
             ),
         ]
 
@@ -169,6 +191,84 @@ class Tier(models.Model):
     def __str__(self) -> str:
         return f"{self.name} >= {self.min_score:g}"
 
+    def clean(self) -> None:
+        if self.pk and self.min_score == 0:
+            required = list(self.requirements.values_list("kpi__code", flat=True))
+            if required:
+                raise ValidationError(
+                    {
+                        "min_score": f"The entry tier (min score 0) has no requirements: remove "
+                        f"its requirement(s) on {', '.join(sorted(required))} first."
+                    }
+                )
+
+
+MAX_KPI_SCORE = 120.0
+
+
+class TierRequirement(models.Model):
+    """SCORING.md 14: a tier is earned only when each of its requirements is met, i.e. the
+    KPI's line has a value whose KPI score is at least `min_kpi_score`."""
+
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="requirements")
+    kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="tier_requirements")
+    min_kpi_score = models.FloatField(
+        validators=[MinValueValidator(0.0), MaxValueValidator(MAX_KPI_SCORE)],
+        help_text="The KPI score (0-120) the partner needs at least on this KPI.",
+    )
+
+    class Meta:
+        ordering = ["tier", "kpi__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tier", "kpi"],
+                name="unique_tier_requirement",
+                violation_error_message="This tier already has a requirement on this KPI.",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_kpi_score__gte=0) & Q(min_kpi_score__lte=MAX_KPI_SCORE),
+                name="requirement_score_0_120",
+                violation_error_message="A required KPI score lies between 0 and 120.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} >= {self.min_kpi_score:g}"
+
+    def clean(self) -> None:
+        if self.tier_id and self.kpi_id:
+            problem = requirement_problem(
+                tier_name=self.tier.name,
+                tier_min_score=self.tier.min_score,
+                kpi_code=self.kpi.code,
+                line_kpi_codes=set(
+                    ModelLine.objects.filter(version_id=self.tier.version_id).values_list(
+                        "kpi__code", flat=True
+                    )
+                ),
+            )
+            if problem:
+                field = "tier" if self.tier.min_score == 0 else "kpi"
+                raise ValidationError({field: problem})
+
+
+def requirement_problem(
+    *, tier_name: str, tier_min_score: float, kpi_code: str, line_kpi_codes: set[str]
+) -> str | None:
+    """SCORING.md 14, the one home of the rule: a requirement names a KPI that is a line of
+    the tier's version, and the entry tier (min score 0) has none."""
+    if tier_min_score == 0:
+        return (
+            f"{tier_name} is the entry tier (min score 0): it cannot have requirements "
+            f"(got one on {kpi_code})."
+        )
+    if kpi_code not in line_kpi_codes:
+        return (
+            f"{tier_name} cannot require {kpi_code}: it is not a KPI line of this version "
+            f"(lines: {', '.join(sorted(line_kpi_codes)) or 'none'})."
+        )
+    return None
+
 
 class TargetOverride(models.Model):
     """Thresholds agreed with one partner for one KPI and period; replaces the model line's."""
@@ -191,6 +291,9 @@ class TargetOverride(models.Model):
             models.CheckConstraint(condition=THRESHOLD_ORDER, name="override_threshold_order"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.partner.code} {self.kpi.code} in {self.period.code}: target {self.target:g}"
+
     def clean(self) -> None:
         if self.kpi_id and None not in (self.floor, self.target):
             check_thresholds(
@@ -199,3 +302,46 @@ class TargetOverride(models.Model):
                 target=self.target,
                 stretch=self.stretch,
             )
+        if self.partner_id and self.kpi_id and self.period_id:
+            stored = TargetOverride.objects.filter(pk=self.pk).first() if self.pk else None
+            target_override_check(
+                partner=self.partner, kpi=self.kpi, period=self.period, stored=stored
+            )
+
+    def delete_check(self) -> None:
+        """Deleting an override of a closed period is refused (SCORING.md 7)."""
+        period_open_check(period=self.period, what="this target override")
+
+
+def active_version_for(partner) -> ScoringModelVersion | None:
+    """The version a partner is scored with now: its type's model's active version, else the
+    default model's (SCORING.md 1)."""
+    candidates = ScoringModelVersion.objects.filter(status=VersionStatus.ACTIVE).filter(
+        Q(model__partner_type_id=partner.partner_type_id) | Q(model__is_default=True)
+    )
+    by_type = {v.model.partner_type_id: v for v in candidates.select_related("model")}
+    return by_type.get(partner.partner_type_id) or next(
+        (v for v in by_type.values() if v.model.is_default), None
+    )
+
+
+def target_override_check(*, partner, kpi, period, stored=None) -> None:
+    """SCORING.md 1 and 7, for every way an override is written (admin, API): its KPI is a
+    line of the partner's scoring model, and neither its period nor, for a change, the period
+    it was in is closed. Raises ValidationError naming the problem."""
+    for when in {period, stored.period} if stored is not None else {period}:
+        period_open_check(period=when, what="this target override")
+    version = active_version_for(partner)
+    if version is None:
+        raise ValidationError(
+            {"partner": f"{partner.code} has no active scoring model: it has no KPI to override."}
+        )
+    lines = set(version.lines.values_list("kpi__code", flat=True))
+    if kpi.code not in lines:
+        raise ValidationError(
+            {
+                "kpi": f"{kpi.code} is not a KPI line of {partner.code}'s scoring model "
+                f"({version.model.code} v{version.number}: {', '.join(sorted(lines))}); an "
+                "override applies only to a KPI the partner is scored on."
+            }
+        )

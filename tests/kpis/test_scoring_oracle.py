@@ -1,11 +1,12 @@
 """Oracle test: kpis.scoring (pandas) against a plain-Python reference written from SCORING.md.
 
 The reference below is deliberately naive (dicts, lists and loops; no pandas, no numpy) and follows
-the contract's text (sections 2, 4, 5 and 6), not the module's code. Hypothesis generates whole
+the contract's text (sections 2, 4, 5, 6 and 14), not the module's code. Hypothesis generates whole
 periods: 1-3 partner types each with its own model version, 1-12 partners (often exact clones of
 one another, so composite scores tie), target overrides, both missing-data policies, random
-coverage / amber thresholds and tiers, every aggregation, missing values and previous-period
-scorecards. Every line and every scorecard field must agree.
+coverage / amber thresholds and tiers, tier requirements and demotion grace, every aggregation,
+missing values and previous-period scorecards (with tiers of other versions, renamed or not).
+Every line and every scorecard field must agree.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ MAX_ROWS = 8
 
 
 def is_missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
 
 
 def ref_period_values(observations, kpis):
@@ -152,15 +153,19 @@ def reference(case):
             else:
                 status = "ok"
                 for name, min_score in version["tiers"]:
-                    if min_score <= round(score, 9) and (tier_min is None or min_score > tier_min):
+                    if (
+                        min_score <= round(score, 9)
+                        and (tier_min is None or min_score > tier_min)
+                        and requirements_met(version, name, partner, lines)
+                    ):
                         tier, tier_min = name, min_score
         cards[partner] = {
             "partner_type_id": ptype,
             "score": score,
             "coverage": coverage,
             "status": status,
-            "tier": tier,
-            "tier_min_score": tier_min,
+            "earned_tier": tier,
+            **grace(version, case["previous"].get(partner), status, tier, tier_min),
         }
 
     # Section 6: peers are the ok cards of the same partner type; scores within TOL are tied.
@@ -192,9 +197,51 @@ def reference(case):
         card["previous_tier"] = prev_tier
         change = ""
         if card["tier"] and prev_tier and card["tier"] != prev_tier:
-            change = "up" if card["tier_min_score"] > prev["tier_min_score"] else "down"
+            new_min, old_min = round(card["tier_min_score"], 9), round(prev["tier_min_score"], 9)
+            if new_min != old_min:  # a new name at the same threshold is a renamed tier
+                change = "up" if new_min > old_min else "down"
         card["tier_change"] = change
     return lines, cards
+
+
+def requirements_met(version, tier, partner, lines) -> bool:
+    """Section 14: every requirement of the tier has a line with a value scoring at least its
+    minimum."""
+    for kpi, minimum in version["requirements"].get(tier, []):
+        score = lines[(partner, kpi)]["score"]
+        if score is None or round(score, 9) < round(minimum, 9):
+            return False
+    return True
+
+
+def grace(version, prev, status, earned, earned_min) -> dict:
+    """Section 14's demotion grace: keep the previous tier (matched by name, compared by the
+    threshold it had) while grace_used < demotion_grace, when the earned tier is below it."""
+    card = {
+        "tier": earned,
+        "tier_min_score": earned_min,
+        "grace_used": 0,
+        "falls_to": "",
+        "falls_in": None,
+    }
+    if status != "ok" or not prev or not prev["tier"]:
+        return card
+    held_now = dict(version["tiers"]).get(prev["tier"])
+    g, used = version["grace"], prev["grace_used"]
+    if (
+        held_now is not None
+        and round(earned_min, 9) < round(prev["tier_min_score"], 9)
+        and round(held_now, 9) > round(earned_min, 9)  # holding is never a demotion
+        and used < g
+    ):
+        card.update(
+            tier=prev["tier"],
+            tier_min_score=held_now,
+            grace_used=used + 1,
+            falls_to=earned,
+            falls_in=g - used,
+        )
+    return card
 
 
 # -- generator ----------------------------------------------------------------------------------
@@ -258,7 +305,13 @@ def version_strategy(draw, kpis):
     )
     mins = [0.0, *extra]
     names = draw(st.permutations(["Gold", "Silver", "Bronze", "Member"]))
+    requirements: dict[str, list[tuple[int, float]]] = {}
+    for name, _ in list(zip(names, mins, strict=False))[1:]:  # the min-0 tier has none
+        kpis_required = draw(st.lists(st.sampled_from(chosen), max_size=2, unique=True))
+        requirements[name] = [(kpi, draw(score_like)) for kpi in kpis_required]
     return {
+        "requirements": requirements,
+        "grace": draw(st.integers(min_value=0, max_value=2)),
         "lines": lines,
         "policy": draw(st.sampled_from(["renormalize", "zero"])),
         "min_coverage": draw(
@@ -358,7 +411,12 @@ def cases(draw):
             else:
                 tier_min = draw(score_like)
             prev_score = draw(st.one_of(st.just(NAN), score_like))
-            previous[partner] = {"score": prev_score, "tier": tier, "tier_min_score": tier_min}
+            previous[partner] = {
+                "score": prev_score,
+                "tier": tier,
+                "tier_min_score": tier_min,
+                "grace_used": draw(st.integers(min_value=0, max_value=2)) if tier else 0,
+            }
     # Overrides for KPIs outside the partner's model are ignored.
     if members and draw(st.booleans()):
         stray_partner = draw(st.sampled_from(sorted(members)))
@@ -406,8 +464,18 @@ def run_module(case):
             "missing_policy": [v["policy"] for v in case["versions"].values()],
             "min_coverage": [v["min_coverage"] for v in case["versions"].values()],
             "amber_from": [v["amber_from"] for v in case["versions"].values()],
+            "demotion_grace": [v["grace"] for v in case["versions"].values()],
         },
         index=versions_index,
+    )
+    requirements = pd.DataFrame(
+        [
+            (100 + t, name, kpi, minimum)
+            for t, v in case["versions"].items()
+            for name, required in v["requirements"].items()
+            for kpi, minimum in required
+        ],
+        columns=["version_id", "tier", "kpi_id", "min_kpi_score"],
     )
     lines = pd.DataFrame(
         [
@@ -427,10 +495,10 @@ def run_module(case):
     )
     previous = pd.DataFrame(
         [
-            (p, row["score"], row["tier"], row["tier_min_score"])
+            (p, row["score"], row["tier"], row["tier_min_score"], row["grace_used"])
             for p, row in case["previous"].items()
         ],
-        columns=["partner_id", "score", "tier", "tier_min_score"],
+        columns=["partner_id", "score", "tier", "tier_min_score", "grace_used"],
     )
     period_vals = scoring.period_values(values, kpis)
     scored = scoring.score_lines(
@@ -442,7 +510,12 @@ def run_module(case):
         versions=versions,
     )
     cards = scoring.score_cards(
-        members=members, scored_lines=scored, versions=versions, tiers=tiers, previous=previous
+        members=members,
+        scored_lines=scored,
+        versions=versions,
+        tiers=tiers,
+        previous=previous,
+        requirements=requirements,
     )
     return scored, cards
 
@@ -471,8 +544,18 @@ CARD_NUMBERS = (
     "percentile",
     "previous_score",
     "trend",
+    "grace_used",
+    "falls_in",
 )
-CARD_LABELS = ("status", "tier", "previous_tier", "tier_change", "partner_type_id")
+CARD_LABELS = (
+    "status",
+    "tier",
+    "earned_tier",
+    "falls_to",
+    "previous_tier",
+    "tier_change",
+    "partner_type_id",
+)
 
 
 def assert_module_matches_reference(case) -> None:
@@ -517,6 +600,8 @@ def test_nps_exactly_at_target_is_green():
                 "min_coverage": 0.5,
                 "amber_from": 60.0,
                 "tiers": [("Gold", 100.0), ("Member", 0.0)],
+                "requirements": {},
+                "grace": 0,
             }
         },
         "members": {1: 1},
