@@ -226,6 +226,8 @@ class TierProposal(models.Model):
     )
     from_tier = models.CharField(max_length=60, help_text="The official tier when proposed.")
     to_tier = models.CharField(max_length=60, help_text="The computed (assigned) tier.")
+    from_min_score = models.FloatField(null=True, help_text="The official tier's threshold.")
+    to_min_score = models.FloatField(help_text="The computed tier's threshold.")
     status = models.CharField(max_length=9, choices=ProposalStatus, default=ProposalStatus.PENDING)
     created_at = models.DateTimeField()
     decided_by = models.ForeignKey(
@@ -253,6 +255,14 @@ class TierProposal(models.Model):
     def __str__(self) -> str:
         return f"{self.partner_id}: {self.from_tier} -> {self.to_tier} ({self.status})"
 
+    @property
+    def direction(self) -> str:
+        """up or down, by the tiers' thresholds (section 6); '' when the official tier's is
+        unknown."""
+        if self.from_min_score is None:
+            return ""
+        return "up" if self.to_min_score > self.from_min_score else "down"
+
 
 class OfficialTier(models.Model):
     """SCORING.md 15: the tier the portal shows as the partner's and benefits use. Without
@@ -263,6 +273,9 @@ class OfficialTier(models.Model):
         "partners.Partner", on_delete=models.CASCADE, related_name="official_tier"
     )
     tier = models.CharField(max_length=60)
+    tier_min_score = models.FloatField(
+        null=True, help_text="The tier's threshold: a renamed tier (same threshold) stays official."
+    )
     since_period = models.ForeignKey(
         Period, on_delete=models.PROTECT, related_name="+", help_text="Official since."
     )

@@ -10,6 +10,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
+from assessments.approvals import official_tiers_reconcile
 from assessments.models import RecomputeRun, RunStatus, Scorecard, TierChange
 from assessments.selectors import RecomputeInputs, recompute_inputs
 from kpis import guidance, scoring
@@ -190,6 +191,7 @@ def _recorded_run(*, period_id: int, partner_id: int | None, trigger: str) -> Re
                     changed = _write_period(period, lines, cards, computed_at=now)
                 else:
                     changed = _write_partner(period, partner_id, lines, cards, computed_at=now)
+                official_tiers_reconcile(period=period, partner_id=partner_id, now=now)
                 _marks_clear(marks)
         except Exception as exc:
             logger.exception("recompute of period %s failed", period.code)

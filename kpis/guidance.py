@@ -71,11 +71,17 @@ class Need:
 
 @dataclass(frozen=True)
 class Guidance:
+    """What it takes to reach `next_tier` (or, with `keep`, to keep the tier held on grace)."""
+
     next_tier: str
     next_min_score: float
     gap: float
     needs: list[Need]
-    unmet: list[tuple[str, float]]  # requirements of the next tier not met (section 14)
+    unmet: list[tuple[str, float]]  # requirements of that tier not met (section 14)
+    # At risk (section 14): this is what it takes to keep the held tier, and `then` is the
+    # guidance to the tier above it (None when the held tier is the highest).
+    keep: bool = False
+    then: Guidance | None = None
 
 
 @dataclass(frozen=True)
@@ -166,17 +172,43 @@ def what_it_takes(
     tier: str | None,
     score: float | None,
     requirements: dict[str, list[tuple[str, float]]] | None = None,
+    *,
+    at_risk: bool = False,
 ) -> Guidance | None:
-    """Section 9 for a scorecard with tier `tier` (None or '' when it is not `ok`): the next
-    tier, the gap, and per line the score and value that alone would close it. None when the
-    scorecard has no tier or holds the highest one. `lines` in the model's line order."""
+    """Section 9 for a scorecard with (assigned) tier `tier` (None or '' when it is not `ok`):
+    the next tier, the gap, and per line the score and value that alone would close it, with
+    the next tier's unmet requirements (section 14). None when the scorecard has no tier or
+    holds the highest one and is not at risk. `lines` in the model's line order.
+
+    `at_risk` (the tier is held on demotion grace, section 14): the same computation is made
+    first against the held tier, as what it takes to keep it (`keep`), with the guidance to
+    the next tier as its `then`."""
     if not tier or score is None:
         return None
+    requirements = requirements or {}
     following = _next_tier(tiers, tier)
-    if following is None:
-        return None
-    name, target_score = following
-    unmet = _unmet(lines, (requirements or {}).get(name, []))
+    upward = None
+    if following is not None:
+        name, target_score = following
+        upward = _guidance(lines, policy, name, target_score, score, requirements.get(name, []))
+    if not at_risk:
+        return upward
+    held_min = next(min_score for name, min_score in tiers if name == tier)
+    keep = _guidance(lines, policy, tier, held_min, score, requirements.get(tier, []))
+    return Guidance(
+        keep.next_tier, keep.next_min_score, keep.gap, keep.needs, keep.unmet, True, upward
+    )
+
+
+def _guidance(
+    lines: Sequence[LineFacts],
+    policy: str,
+    name: str,
+    target_score: float,
+    score: float,
+    required: Sequence[tuple[str, float]],
+) -> Guidance:
+    unmet = _unmet(lines, required)
     gap = max(0.0, target_score - score)
     if _round(gap) <= 0:
         return Guidance(name, target_score, 0.0, [], unmet)
