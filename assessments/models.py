@@ -54,10 +54,24 @@ class Scorecard(models.Model):
     # SCORING.md 14: `tier` is the assigned tier; the earned one may be lower while a demotion
     # waits out the model's grace. Then the card is at risk: it falls to `falls_to` in
     # `falls_in` periods (1 = the next) unless it earns its tier back.
-    earned_tier = models.CharField(max_length=60, blank=True, db_default="")
-    grace_used = models.PositiveSmallIntegerField(default=0, db_default=0)
-    falls_to = models.CharField(max_length=60, blank=True, db_default="")
-    falls_in = models.PositiveSmallIntegerField(null=True)
+    earned_tier = models.CharField(
+        max_length=60,
+        blank=True,
+        db_default="",
+        help_text="The tier the score and the tier requirements earn (SCORING.md 14).",
+    )
+    grace_used = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="Periods in a row the tier was held on grace."
+    )
+    falls_to = models.CharField(
+        max_length=60,
+        blank=True,
+        db_default="",
+        help_text="At risk: the tier the partner falls to unless it earns its tier back.",
+    )
+    falls_in = models.PositiveSmallIntegerField(
+        null=True, help_text="At risk: in how many periods it falls (1 = the next period)."
+    )
     rank = models.PositiveIntegerField(null=True)
     peer_count = models.PositiveIntegerField(null=True)
     percentile = models.FloatField(null=True)

@@ -71,6 +71,13 @@ class ScorecardSerializer(serializers.ModelSerializer):
     model = _code("model_version.model.code", "The scoring model computed with.")
     model_version = serializers.IntegerField(source="model_version.number", read_only=True)
     lines = ScorecardLineSerializer(source="api_lines", many=True, read_only=True)
+    official_tier = _code(
+        "partner.official_tier.tier",
+        "The partner's official tier now (SCORING.md 15): the computed tier of its latest open "
+        "period, or under a model that needs approval the last approved one. Null before its "
+        "first tier.",
+        null=True,
+    )
     url = serializers.SerializerMethodField(
         help_text="The scorecard's stable address: partner and period codes."
     )
@@ -92,6 +99,11 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "status",
             "tier",
             "tier_min_score",
+            "earned_tier",
+            "grace_used",
+            "falls_to",
+            "falls_in",
+            "official_tier",
             "rank",
             "peer_count",
             "percentile",

@@ -104,7 +104,12 @@ class ScorecardViewSet(ApiListViewSet):
         return Scorecard.objects.filter(
             partner__in=visible_partners(self.request.user)
         ).select_related(
-            "period", "partner__region", "partner__manager", "partner_type", "model_version__model"
+            "period",
+            "partner__region",
+            "partner__manager",
+            "partner__official_tier",
+            "partner_type",
+            "model_version__model",
         )
 
     def paginate_queryset(self, queryset):
