@@ -28,7 +28,7 @@ from kpis.models import Period
 from partners.models import Partner
 
 CACHE_SECONDS = 600  # a bound on staleness for what no recompute announces (a renamed region)
-KEY_VERSION = 2
+KEY_VERSION = 3
 SCORE_BINS = 24  # 0-120 in steps of 5
 TREND_EDGES = [-math.inf, -20, -10, -5, -2, 2, 5, 10, 20, math.inf]
 QUADRANT_SCORE_EDGES = [0, 20, 40, 60, 80, 100, 120.000001]
@@ -57,6 +57,8 @@ CARD_COLUMNS = {
     "projected_drop": "projected_drop",
     "red_key_lines": "red_key_lines",
     "flagged_lines": "flagged_lines",
+    "falls_to": "falls_to",
+    "falls_in": "falls_in",
 }
 
 
@@ -244,9 +246,9 @@ def build_dashboard(frame: pd.DataFrame, *, previous: Period | None) -> Dashboar
     )
     risky = ok[at_risk_mask(ok)]
     risky = risky.assign(red_key=(risky["red_key_lines"] > 0) & (risky["tier_min"] > 0))
-    risky = risky.sort_values(
-        ["projected_drop", "red_key", "flagged_lines", "score"],
-        ascending=[False, False, False, True],
+    risky = risky.assign(on_grace=risky["falls_to"] != "").sort_values(
+        ["on_grace", "projected_drop", "red_key", "flagged_lines", "score"],
+        ascending=[False, False, False, False, True],
     )
     dashboard.at_risk = _records(risky.head(LIST_LENGTH))
     dashboard.no_data = _records(
@@ -258,7 +260,8 @@ def build_dashboard(frame: pd.DataFrame, *, previous: Period | None) -> Dashboar
 def at_risk_mask(ok: pd.DataFrame) -> pd.Series:
     """assessments.filtersets.AT_RISK, on a frame of ok cards."""
     red_key = (ok["red_key_lines"] > 0) & (ok["tier_min"] > 0)
-    return ok["projected_drop"] | red_key | (ok["flagged_lines"] > 0)
+    on_grace = ok["falls_to"] != ""
+    return on_grace | ok["projected_drop"] | red_key | (ok["flagged_lines"] > 0)
 
 
 def headline(frame: pd.DataFrame) -> Headline:
@@ -367,6 +370,8 @@ def _records(frame: pd.DataFrame) -> list[dict]:
         "projected_drop",
         "red_key_lines",
         "flagged_lines",
+        "falls_to",
+        "falls_in",
         "status",
     ]
     records = frame[columns].to_dict("records")
@@ -374,6 +379,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
         for name in ("score", "trend"):
             if record[name] is not None and math.isnan(record[name]):
                 record[name] = None
+        record["falls_in"] = None if pd.isna(record["falls_in"]) else int(record["falls_in"])
     return records
 
 

@@ -37,7 +37,10 @@ MOVED_CHOICES = [("up", "Moved up a tier"), ("down", "Dropped a tier"), ("any", 
 # it holds a tier above the lowest (it has a tier to lose), or lines with data-quality flags
 # (SCORING.md 11).
 AT_RISK = Q(status=ScorecardStatus.OK) & (
-    Q(projected_drop=True) | Q(red_key_lines__gt=0, tier_min_score__gt=0) | Q(flagged_lines__gt=0)
+    Q(falls_to__gt="")  # holding a tier on demotion grace (SCORING.md 14)
+    | Q(projected_drop=True)
+    | Q(red_key_lines__gt=0, tier_min_score__gt=0)
+    | Q(flagged_lines__gt=0)
 )
 
 # Scorecards with insufficient or no data have no rank and no tier: by score, they come after

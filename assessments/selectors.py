@@ -381,6 +381,17 @@ def portfolio_scorecards(*, period: Period, partners):
     )
 
 
+def falls_in_period(*, card: Scorecard) -> Period | None:
+    """For a card at risk (SCORING.md 14: a tier held on demotion grace), the period in which
+    it falls to `falls_to` unless it earns its tier back; None when not at risk or when that
+    period is not created yet (say "in N periods" then)."""
+    if not card.falls_to or not card.falls_in:
+        return None
+    period = card.period
+    later = Period.objects.filter(granularity=period.granularity, start__gt=period.end)
+    return later.order_by("start")[card.falls_in - 1 : card.falls_in].first()
+
+
 # -- exports (assessments/exports.py writes them as CSV or .xlsx) ----------------------------
 
 # column -> field it comes from (one list, so the header and rows cannot drift)

@@ -58,6 +58,14 @@ def test_sql_rerank_ties_and_orders_like_pandas(world, peers):
 )
 def test_same_results_compares_scores_at_nine_decimals(old, new, same):
     def frame(score: float) -> pd.DataFrame:
-        return pd.DataFrame({"partner_id": [1], "score": [score], "tier": ["Gold"]})
+        return pd.DataFrame(
+            {
+                "partner_id": [1],
+                "score": [score],
+                "tier": ["Gold"],
+                "tier_min_score": [80.0],
+                "grace_used": [0],
+            }
+        )
 
     assert services._same_results(frame(old), frame(new)) is same

@@ -5,11 +5,14 @@ official tier with approval of tier changes (15)."""
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from assessments.approvals import official_tier_of, proposal_approve, proposal_reject, proposals_for
 from assessments.models import OfficialTier, Scorecard, TierChange, TierProposal
+from assessments.selectors import falls_in_period
 from assessments.services import (
     _same_results,
     scorecard_recompute_partner,
@@ -92,6 +95,37 @@ def test_worked_example_12_through_the_recompute(world, example_12):
         for c in TierChange.objects.filter(partner=world.acme).select_related("period")
     }
     assert changes == {"2026-Q3": ("Gold", "Silver", "down"), "2026-Q4": ("Silver", "Gold", "up")}
+
+
+def test_the_page_can_say_when_an_at_risk_partner_falls(world, example_12):
+    world.version.demotion_grace = 2
+    world.version.save()
+    q1, q2, q3, q4 = example_12
+    put(world, world.acme, q3, 123750, 25)  # Q3 like Q2: still earns Silver
+    recompute(q1, q2)
+    q2_card = card(q2, world.acme)
+    assert (q2_card.falls_to, q2_card.falls_in) == ("Silver", 2)
+    assert falls_in_period(card=q2_card) == q4  # "falls to Silver in 2026-Q4 unless ..."
+    recompute(q3)
+    q3_card = card(q3, world.acme)
+    assert (q3_card.tier, q3_card.grace_used, q3_card.falls_in) == ("Gold", 2, 1)
+    assert falls_in_period(card=q3_card) == q4
+    q4.delete()
+    assert falls_in_period(card=q3_card) is None  # not created yet: "in 1 period"
+    assert falls_in_period(card=card(q1, world.acme)) is None  # not at risk
+
+
+def test_the_portfolio_lists_partners_on_grace_as_at_risk(world, example_12, client):
+    cache.clear()
+    q1, q2, _, _ = example_12
+    recompute(q1, q2)
+    client.force_login(world.manager)
+    page = client.get(reverse("portfolio"), {"period": q2.code})
+    assert [p["code"] for p in page.context["dashboard"].at_risk] == ["ACME"]
+    assert page.context["dashboard"].at_risk[0]["falls_to"] == "Silver"
+    assert "falls to Silver next period" in page.content.decode()
+    filtered = client.get(reverse("portfolio"), {"period": q2.code, "at_risk": "true"})
+    assert [c.partner.code for c in filtered.context["page"]] == ["ACME"]
 
 
 def test_grace_is_idempotent_and_the_one_partner_recompute_agrees(world, example_12):
