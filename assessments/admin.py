@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
-from assessments.models import RecomputeRun, Scorecard, TierChange
+from assessments.models import OfficialTier, RecomputeRun, Scorecard, TierChange, TierProposal
 from assessments.services import period_close, period_reopen
 from kpis.models import Period, PeriodStatus
 from kpis.recompute import request_recompute
@@ -75,3 +75,33 @@ class TierChangeAdmin(admin.ModelAdmin):
     list_filter = ["period", "direction"]
     search_fields = ["partner__code", "partner__name"]
     list_select_related = ["partner", "period"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the recompute and assessments.approvals (decisions need a reason and a
+    manager, SCORING.md 15): the admin lists them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TierProposal)
+class TierProposalAdmin(ReadOnlyAdmin):
+    list_display = ["partner", "period", "from_tier", "to_tier", "status", "decided_by"]
+    list_filter = ["status", "period"]
+    search_fields = ["partner__code", "partner__name"]
+    list_select_related = ["partner", "period", "decided_by"]
+
+
+@admin.register(OfficialTier)
+class OfficialTierAdmin(ReadOnlyAdmin):
+    list_display = ["partner", "tier", "since_period", "approved_by", "changed_at"]
+    list_filter = ["tier"]
+    search_fields = ["partner__code", "partner__name"]
+    list_select_related = ["partner", "since_period", "approved_by"]
