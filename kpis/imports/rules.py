@@ -71,6 +71,7 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
     value = _retry_stripped(chunk["value"], lambda cells: pd.to_numeric(cells, errors="coerce"))
     finite = value.notna() & np.isfinite(value.fillna(0))
     closed = _closed_period_index(day, lookups.closed_periods)
+    closed_at = closed.to_numpy()
     is_nps = kpi_code.isin(lookups.nps_kpis)
     problems = [
         (
@@ -101,7 +102,7 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
             "observed_on",
             closed >= 0,
             lambda i: closed_period_message(
-                lookups.closed_periods[closed.iat[i]][2], f"date {day.iat[i].date().isoformat()}"
+                lookups.closed_periods[closed_at[i]][2], f"date {day.iat[i].date().isoformat()}"
             ),
         ),
         ("value", ~finite, lambda i: f"value {short(chunk['value'].iat[i])} is not a number"),
