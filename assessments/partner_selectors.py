@@ -6,9 +6,10 @@ arithmetic (contributions, what it takes) comes from kpis.guidance, never from a
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.utils import timezone
 
@@ -50,6 +51,18 @@ class Periods:
             if p.granularity == period.granularity and p.end < period.start
         ]
         return max(earlier, key=lambda p: p.end, default=None)
+
+    def later(self, period: Period, steps: int) -> Period | None:
+        """The period `steps` after this one (same granularity), if it exists yet."""
+        following = sorted(
+            (
+                p
+                for p in self.newest_first
+                if p.granularity == period.granularity and p.start > period.end
+            ),
+            key=lambda p: p.start,
+        )
+        return following[steps - 1] if 0 < steps <= len(following) else None
 
 
 def periods_load() -> Periods:
@@ -173,26 +186,39 @@ def shown_needed_value(need: guidance.Need, line: ScorecardLine) -> float | None
     return value
 
 
+Requirements = dict[str, list[tuple[str, float]]]  # tier name -> [(kpi code, min KPI score)]
+
+
 def what_it_takes(
-    card: Scorecard, lines: list[ScorecardLine], tiers: list[tuple[str, float]]
-) -> tuple[guidance.Guidance | None, list[NeedRow]]:
+    card: Scorecard,
+    lines: list[ScorecardLine],
+    tiers: list[tuple[str, float]],
+    requirements: Requirements | None = None,
+) -> tuple[guidance.Guidance | None, list[NeedRow], list[NeedRow]]:
+    """Section 9 for the card: (guidance, its rows, the rows of guidance.then). A card holding
+    its tier on demotion grace (section 14) gets what it takes to keep it first."""
     if card.status != ScorecardStatus.OK or not tiers:
-        return None, []
+        return None, [], []
     result = guidance.what_it_takes(
         [line_facts(line) for line in lines],
         card.model_version.missing_policy,
         tiers,
         card.tier,
         card.score,
+        requirements,
+        at_risk=card.at_risk_of_demotion,
     )
     if result is None:
-        return None, []
+        return None, [], []
     by_code = {line.kpi.code: line for line in lines}
-    rows = [
-        NeedRow(by_code[need.kpi], need, shown_needed_value(need, by_code[need.kpi]))
-        for need in result.needs
-    ]
-    return result, rows
+
+    def rows(needs: list[guidance.Need]) -> list[NeedRow]:
+        return [
+            NeedRow(by_code[need.kpi], need, shown_needed_value(need, by_code[need.kpi]))
+            for need in needs
+        ]
+
+    return result, rows(result.needs), rows(result.then.needs) if result.then else []
 
 
 def projection_basis(
@@ -308,15 +334,28 @@ def partner_lines(*, partner_id: int, period_ids: list[int]) -> list[ScorecardLi
     )
 
 
-def tiers_by_version(version_ids: set[int]) -> dict[int, list[tuple[str, float]]]:
-    out: dict[int, list[tuple[str, float]]] = defaultdict(list)
-    for version_id, name, min_score in (
+def tier_rules_by_version(
+    version_ids: set[int],
+) -> tuple[dict[int, list[tuple[str, float]]], dict[int, Requirements]]:
+    """Each version's tiers and their requirements (SCORING.md 14), in one query."""
+    tiers: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    requirements: dict[int, Requirements] = defaultdict(dict)
+    for version_id, name, min_score, kpi_code, minimum in (
         Tier.objects.filter(version_id__in=version_ids)
-        .order_by()
-        .values_list("version_id", "name", "min_score")
+        .order_by("version_id", "-min_score", "requirements__kpi__code")
+        .values_list(
+            "version_id",
+            "name",
+            "min_score",
+            "requirements__kpi__code",
+            "requirements__min_kpi_score",
+        )
     ):
-        out[version_id].append((name, min_score))
-    return out
+        if (name, min_score) not in tiers[version_id]:
+            tiers[version_id].append((name, min_score))
+        if kpi_code is not None:
+            requirements[version_id].setdefault(name, []).append((kpi_code, minimum))
+    return tiers, requirements
 
 
 # -- the scorecard page -------------------------------------------------------------------------
@@ -337,10 +376,20 @@ class ScorecardPage:
     tier_changes: list[TierChangeRow]
     neighbours: list[tuple[str, str, float | None, int | None]]
 
+    # a card holding its tier on demotion grace (section 14): `guidance` is what it takes to
+    # keep it, `then_needs` the rows of guidance.then (the next tier); the period it falls in
+    then_needs: list[NeedRow] = field(default_factory=list)
+    falls_period: Period | None = None
+    official_tier: str = ""  # the partner's official tier (SCORING.md 15), '' before any
+
     @property
     def beyond(self) -> list[NeedRow]:
         """The KPIs that could not close the gap on their own (listed last, section 9)."""
         return [n for n in self.needs if n.need.out_of_reach]
+
+    @property
+    def then_beyond(self) -> list[NeedRow]:
+        return [n for n in self.then_needs if n.need.out_of_reach]
 
 
 def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> ScorecardPage | None:
@@ -349,7 +398,9 @@ def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> Sco
     periods = periods_load()
     cards = {
         card.period_id: card
-        for card in Scorecard.objects.filter(partner=partner).select_related("model_version__model")
+        for card in Scorecard.objects.filter(partner=partner).select_related(
+            "model_version__model", "partner__official_tier"
+        )
     }
     period = period_pick(periods, period_code, set(cards))
     if period is None:
@@ -361,7 +412,9 @@ def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> Sco
         by_period[line.period_id][line.kpi_id] = line
     by_id = {p.pk: p for p in periods.newest_first}
     history = sorted(((by_id[pid], c) for pid, c in cards.items()), key=lambda pc: pc[0].start)
-    tiers = tiers_by_version({c.model_version_id for c in cards.values()}) if cards else {}
+    tiers, requirements = (
+        tier_rules_by_version({c.model_version_id for c in cards.values()}) if cards else ({}, {})
+    )
     shown = card or (history[-1][1] if history else None)
     page = ScorecardPage(
         period=period,
@@ -385,6 +438,8 @@ def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> Sco
         ),
         neighbours=[],
     )
+    if card is not None and page.periods and period == page.periods[0]:
+        page.official_tier = official_tier(card)  # the partner's now: beside its latest card
     if card is None:
         return page
     current = [line for line in lines if line.period_id == period.pk]
@@ -395,11 +450,22 @@ def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> Sco
         period,
         card.model_version.missing_policy,
     )
-    page.guidance, page.needs = what_it_takes(card, current, page.tiers)
+    page.guidance, page.needs, page.then_needs = what_it_takes(
+        card, current, page.tiers, requirements.get(card.model_version_id)
+    )
+    if card.falls_in:
+        page.falls_period = periods.later(period, card.falls_in)
     page.basis = projection_basis(cards, periods, period) if card.status == "ok" else []
     if show_peers and card.status == ScorecardStatus.OK and card.score is not None:
         page.neighbours = neighbours(card)
     return page
+
+
+def official_tier(card: Scorecard) -> str:
+    try:
+        return card.partner.official_tier.tier
+    except ObjectDoesNotExist:
+        return ""
 
 
 # -- the compare page ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ grace (SCORING.md 14, worked example 12 over four quarters), renamed tiers (6), 
 official tier with approval of tier changes (15)."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.cache import cache
@@ -55,6 +56,11 @@ def put(world, partner, period, revenue, nps):
 def recompute(*periods):
     for period in periods:
         assert scorecards_recompute(period_id=period.pk, trigger="test").status == "succeeded"
+
+
+def page_text(response) -> str:
+    """The page's words, tags removed and spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
 
 
 def card(period, partner):
@@ -126,6 +132,48 @@ def test_the_portfolio_lists_partners_on_grace_as_at_risk(world, example_12, cli
     assert "falls to Silver next period" in page.content.decode()
     filtered = client.get(reverse("portfolio"), {"period": q2.code, "at_risk": "true"})
     assert [c.partner.code for c in filtered.context["page"]] == ["ACME"]
+
+
+def test_the_scorecard_page_says_what_it_takes_to_keep_a_held_tier(world, example_12, client):
+    q1, q2, q3, _ = example_12
+    recompute(q1, q2)
+    client.force_login(world.acme_user)
+    page = client.get(reverse("scorecard", args=["ACME"]), {"period": q2.code})
+    text = page_text(page)
+    assert (
+        "At risk: Gold is held on demotion grace (the score and requirements earn Silver); it "
+        "falls to Silver in 2026-Q3 unless it earns Gold back." in text
+    )
+    assert (
+        "The score already reaches Gold (80); the requirements below are what is missing." in text
+    )
+    assert "Unmet requirements of Gold: nps score ≥ 60." in text
+    guidance = page.context["page"].guidance
+    assert guidance.keep and guidance.then is None  # Gold is this model's highest tier
+
+
+def test_the_scorecard_page_names_the_next_tiers_unmet_requirements(world, example_12, client):
+    q1, q2, q3, _ = example_12
+    recompute(q1, q2, q3)
+    client.force_login(world.manager)
+    page = client.get(reverse("scorecard", args=["ACME"]), {"period": q3.code})
+    text = page_text(page)
+    assert "The score already reaches Gold (80)" in text  # 83, but nps scores 40
+    assert "Unmet requirements of Gold: nps score ≥ 60." in text
+    assert not page.context["page"].guidance.keep
+
+
+def test_the_scorecard_page_shows_an_official_tier_awaiting_approval(world, client):
+    world.version.tier_changes_need_approval = True
+    world.version.save()
+    put(world, world.acme, world.q2, 120000, 50)
+    put(world, world.acme, world.q3, 60000, 40)
+    recompute(world.q2, world.q3)
+    client.force_login(world.acme_user)
+    text = page_text(client.get(reverse("scorecard", args=["ACME"]), {"period": "2026-Q3"}))
+    assert "official tier Gold" in text
+    older = client.get(reverse("scorecard", args=["ACME"]), {"period": "2026-Q2"}).content
+    assert "official tier" not in older.decode()  # the official tier sits beside the latest card
 
 
 def test_grace_is_idempotent_and_the_one_partner_recompute_agrees(world, example_12):
