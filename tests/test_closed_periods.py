@@ -8,13 +8,22 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from assessments.services import period_close, period_reopen
 from kpis.imports import ImportFailed, metric_values_import
-from kpis.models import KPI, MetricValue, Period, TargetOverride, period_open_check
+from kpis.imports.jobs import import_job_run
+from kpis.models import (
+    KPI,
+    ImportJob,
+    MetricValue,
+    Period,
+    TargetOverride,
+    period_open_check,
+)
 
 Q2_DAY, Q3_DAY = dt.date(2026, 5, 15), dt.date(2026, 8, 15)
 FROZEN = (
@@ -309,3 +318,30 @@ def test_import_command_names_the_closed_period(world, closed_q2, tmp_path):
     with pytest.raises(CommandError, match="closed period 2026-Q2"):
         call_command("import_metrics", str(path))
     assert not MetricValue.objects.filter(partner=world.globex).exists()
+
+
+def test_an_xlsx_upload_in_the_browser_reports_the_closed_periods_rows(
+    world, closed_q2, client, django_capture_on_commit_callbacks
+):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["partner_code", "kpi_code", "observed_on", "value"])
+    sheet.append(["ACME", "revenue", "2026-07-31", 1200])
+    sheet.append(["GLOBEX", "revenue", "2026-06-01", 5])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    client.force_login(world.manager)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(
+            reverse("imports"),
+            {"file": SimpleUploadedFile("v.xlsx", buffer.getvalue()), "kind": "metric_values"},
+        )
+    job = ImportJob.objects.get()
+    import_job_run(job_id=job.pk, preview=True)
+    job.refresh_from_db()
+    assert job.status == "invalid"
+    assert [e["message"] for e in job.errors] == [f"date 2026-06-01 {FROZEN}"]
+    assert [e["line"] for e in job.errors] == [3]
+    assert MetricValue.objects.count() == 1
