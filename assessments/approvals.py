@@ -157,6 +157,7 @@ RECONCILE = [
     WHERE c.approval AND o.tier <> c.tier AND o.rejected_tier <> c.tier
       AND NOT EXISTS (SELECT 1 FROM {PROPOSALS} p
                       WHERE p.partner_id = c.partner_id AND p.status = '{ProposalStatus.PENDING}')
+    ORDER BY c.partner_id
     """,
 ]
 
@@ -221,13 +222,14 @@ def _decided(proposal: TierProposal, status: str, user, reason: str, now) -> Tie
 
 
 def proposals_for(*, user, status: str | None = ProposalStatus.PENDING) -> QuerySet[TierProposal]:
-    """The proposals of the partners the user may see (the queue: pending, oldest first)."""
+    """The proposals of the partners the user may see (the queue: pending, oldest first, then
+    by partner code)."""
     proposals = TierProposal.objects.filter(partner__in=visible_partners(user)).select_related(
         "partner", "period", "decided_by"
     )
     if status is not None:
         proposals = proposals.filter(status=status)
-    return proposals.order_by("created_at", "id")
+    return proposals.order_by("created_at", "partner__code", "id")
 
 
 def official_tier_of(*, partner) -> str:
