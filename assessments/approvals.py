@@ -196,6 +196,7 @@ def proposal_approve(*, proposal: TierProposal, user, reason: str) -> TierPropos
     official.since_period_id = proposal.period_id
     official.approved_by, official.reason, official.changed_at = user, reason, now
     official.rejected_tier = ""
+    official._history_user = user  # type: ignore[attr-defined]  # the audit trail's "who"
     official.save()
     return _decided(proposal, ProposalStatus.APPROVED, user, reason, now)
 
@@ -205,15 +206,17 @@ def proposal_reject(*, proposal: TierProposal, user, reason: str) -> TierProposa
     """Reject: the official tier stays; the computed tier is not proposed again until it
     changes."""
     proposal, reason = _decidable(proposal=proposal, user=user, reason=reason)
-    OfficialTier.objects.filter(partner_id=proposal.partner_id).update(
-        rejected_tier=proposal.to_tier
-    )
+    official = OfficialTier.objects.select_for_update().get(partner_id=proposal.partner_id)
+    official.rejected_tier = proposal.to_tier
+    official._history_user = user  # type: ignore[attr-defined]
+    official.save(update_fields=["rejected_tier"])
     return _decided(proposal, ProposalStatus.REJECTED, user, reason, timezone.now())
 
 
 def _decided(proposal: TierProposal, status: str, user, reason: str, now) -> TierProposal:
     proposal.status, proposal.decided_by, proposal.decided_at = status, user, now
     proposal.reason = reason
+    proposal._history_user = user  # type: ignore[attr-defined]
     proposal.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     return proposal
 

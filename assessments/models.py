@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history import register
 
 from kpis.models import Period
+from partnerscore.audit import AuditRecords
 
 
 class ScorecardStatus(models.TextChoices):
@@ -313,3 +315,10 @@ class OfficialTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}: {self.tier}"
+
+
+# Tier approvals are audited (who decided, when, the reason). The recompute's own set-based
+# writes (new proposals, withdrawals, an official tier that follows the computed tier without
+# approval) are not changes by a person and bypass the record, like every COPY.
+for audited in (TierProposal, OfficialTier):
+    register(audited, records_class=AuditRecords)

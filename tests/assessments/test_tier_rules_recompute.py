@@ -439,3 +439,24 @@ def test_the_scorecard_api_shows_grace_and_the_official_tier(world, example_12):
     assert other.status_code == 404
     globex = Scorecard.objects.get(partner=world.globex, period=q3)
     assert globex.status == "no_data"
+
+
+def test_decisions_are_recorded_in_the_audit_trail(world, approval):
+    put(world, world.acme, world.q2, 120000, 50)
+    put(world, world.acme, world.q3, 60000, 40)
+    recompute(world.q2, world.q3)
+    proposal = pending(world.acme)
+    proposal_reject(proposal=proposal, user=world.manager, reason="one-off outage")
+    decided = proposal.history.latest()
+    assert (decided.status, decided.reason, decided.history_user) == (
+        "rejected",
+        "one-off outage",
+        world.manager,
+    )
+    official = OfficialTier.objects.get(partner=world.acme)
+    assert official.history.latest().rejected_tier == "Silver"
+    put(world, world.acme, world.q3, 10000, 5)
+    recompute(world.q3)
+    proposal_approve(proposal=pending(world.acme), user=world.admin, reason="QBR")
+    change = official.history.latest()
+    assert (change.tier, change.history_user, change.reason) == ("Member", world.admin, "QBR")

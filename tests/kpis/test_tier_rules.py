@@ -419,6 +419,7 @@ def test_a_new_draft_copies_requirements_grace_and_approval(world):
     copied = TierRequirement.objects.get(tier__version=draft)
     assert (copied.tier.name, copied.kpi, copied.min_kpi_score) == ("Gold", world.nps, 60)
     assert Tier.objects.get(pk=copied.tier_id).version == draft
+    assert copied.history.count() == 1  # the copy is in the audit trail too
 
 
 def test_demotion_grace_is_bounded(world):
