@@ -41,14 +41,17 @@ class WhatIfRequest:
 
 
 def whatif_choices() -> tuple[list[ScoringModelVersion], list[Period]]:
-    """Versions one may preview (drafts first, then active ones) and open periods, latest
+    """Versions one may preview (drafts first, then active ones; the default model, which
+    scores only partner types without a model of their own, last) and open periods, latest
     first."""
     versions = list(
         ScoringModelVersion.objects.filter(status__in=[VersionStatus.DRAFT, VersionStatus.ACTIVE])
         .select_related("model")
         .order_by("status", "model__name", "-number")  # 'active' < 'draft': reversed below
     )
-    versions.sort(key=lambda v: (v.status != VersionStatus.DRAFT, v.model.name, -v.number))
+    versions.sort(
+        key=lambda v: (v.status != VersionStatus.DRAFT, v.model.is_default, v.model.name, -v.number)
+    )
     periods = list(Period.objects.filter(status=PeriodStatus.OPEN).order_by("-end", "code"))
     return versions, periods
 
