@@ -3,8 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from assessments.views import exports, partner, periods, portfolio, whatif
+from assessments.views import (
+    approvals,
+    exports,
+    partner,
+    periods,
+    portfolio,
+    publish,
+    schedule,
+    whatif,
+)
 from kpis import views as kpi_views
+from kpis import views_config as config
 from partners import views as partner_views
 
 urlpatterns = [
@@ -23,6 +33,29 @@ urlpatterns = [
     path("partners/<str:code>/explain/<str:kpi_code>/", partner.explain, name="explain"),
     path("compare/", partner.compare, name="compare"),
     path("config/whatif/", whatif.whatif, name="whatif"),
+    path("config/models/", config.models_list, name="config-models"),
+    path("config/models/<slug:model>/draft/", config.draft_new, name="config-draft-new"),
+    path(
+        "config/models/<slug:model>/versions/<int:pk>/", config.version_edit, name="config-version"
+    ),
+    path(
+        "config/models/<slug:model>/versions/<int:pk>/validate/",
+        config.version_validate,
+        name="config-version-validate",
+    ),
+    path(
+        "config/models/<slug:model>/versions/<int:pk>/publish/",
+        publish.publish,
+        name="config-version-publish",
+    ),
+    path("config/kpis/", config.kpi_list, name="config-kpis"),
+    path("config/kpis/new/", config.kpi_edit, name="config-kpi-new"),
+    path("config/kpis/check/", config.kpi_formula_check_view, name="config-kpi-check"),
+    path("config/kpis/<str:code>/", config.kpi_edit, name="config-kpi"),
+    path("config/schedule/", schedule.schedule, name="config-schedule"),
+    path("config/schedule/<int:pk>/", schedule.schedule_edit, name="config-schedule-edit"),
+    path("approvals/", approvals.approvals, name="approvals"),
+    path("approvals/<int:pk>/decide/", approvals.decide, name="approval-decide"),
     path("imports/", kpi_views.imports, name="imports"),
     path("imports/<int:pk>/", kpi_views.import_detail, name="import-detail"),
     path("imports/<int:pk>/status/", kpi_views.import_status, name="import-status"),
