@@ -4,6 +4,7 @@ publishing with a reason after the what-if summary; the KPI editor's formula che
 recompute schedule in plain words; admins only."""
 
 import datetime as dt
+import io
 import json
 import re
 from html import unescape
@@ -279,7 +280,7 @@ def test_a_published_version_is_read_only(admin, world):
     assert "Read-only." in text and "a published version is read-only" in text
     assert "New draft" in text
     assert 'name="lines-0-weight"' in response.content.decode()  # shown, in a disabled fieldset
-    assert "fieldset class=\"card\" disabled" in response.content.decode()
+    assert 'fieldset class="card" disabled' in response.content.decode()
     posted = admin.post(url(active), as_post(active, **{"lines-0-weight": "99"}), follow=True)
     assert "read-only" in page_text(posted)
     assert sorted(active.lines.values_list("weight", flat=True)) == [30, 30, 40]
@@ -321,9 +322,7 @@ def test_publishing_shows_the_whatif_summary_and_needs_a_reason(admin, scored, d
     assert draft.status == "draft" and not RecomputeMark.objects.exists()
 
 
-def test_publishing_with_a_reason_activates_the_draft_and_requests_recomputes(
-    admin, scored, draft
-):
+def test_publishing_with_a_reason_activates_the_draft_and_requests_recomputes(admin, scored, draft):
     response = admin.post(url(draft, "config-version-publish"), {"reason": "FY27 programme"})
     assert response.status_code == 302
     draft.refresh_from_db()
@@ -372,7 +371,8 @@ def test_the_formula_check_shows_inputs_or_names_the_error(admin, world):
 
 def test_the_kpi_editor_saves_and_refuses_a_bad_formula(admin, world):
     page = admin.get(reverse("config-kpi-new"))
-    assert page.status_code == 200 and 'data-check-url="/config/kpis/check/"' in page.content.decode()
+    assert page.status_code == 200
+    assert 'data-check-url="/config/kpis/check/"' in page.content.decode()
     fields = {
         "code": "rev_share",
         "name": "Revenue share",
@@ -419,7 +419,7 @@ def test_a_kpi_code_cannot_be_changed(admin, world):
 
 @pytest.fixture
 def schedule(db):
-    call_command("setup_schedule", stdout=open("/dev/null", "w"))
+    call_command("setup_schedule", stdout=io.StringIO())
     return PeriodicTask.objects.get(name="Recompute open periods")
 
 
