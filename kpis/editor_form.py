@@ -95,7 +95,10 @@ def form_from_version(version: ScoringModelVersion) -> EditorForm:
                 requirements=requirements,
             )
         )
-    settings = {name: getattr(version, name) for name in SETTINGS}
+    settings = {
+        name: _text(value) if isinstance(value, float) else value
+        for name, value in ((name, getattr(version, name)) for name in SETTINGS)
+    }
     form = EditorForm(settings, lines, tiers)
     if version.status == "draft":
         _add_blank_rows(form)

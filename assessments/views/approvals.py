@@ -18,20 +18,27 @@ from partners.access import is_manager
 DECIDED_SHOWN = 50
 MOVED_SHOWN = 3
 APPROVALS_IN_USE_KEY = "nav:approvals-in-use"
+REFRESH_SECONDS = 3600  # a publish through the API is seen within the hour
 
 
 def approvals_in_use() -> bool:
-    """Whether a model asks for approval or a proposal waits (the nav's Approvals link);
-    cached a minute, and forgotten when a version is published from the editor."""
+    """Whether the nav offers managers the Approvals link: read from the cache only, since
+    every page shows the nav and pages keep a query budget. The flag is written by
+    `approvals_in_use_refresh` (on publishing from the editor and on the queue page);
+    unknown (a cleared cache) shows the link, whose page says when nothing waits."""
     used = cache.get(APPROVALS_IN_USE_KEY)
-    if used is None:
-        used = (
-            ScoringModelVersion.objects.filter(
-                status=VersionStatus.ACTIVE, tier_changes_need_approval=True
-            ).exists()
-            or TierProposal.objects.filter(status=ProposalStatus.PENDING).exists()
-        )
-        cache.set(APPROVALS_IN_USE_KEY, used, 60)
+    return True if used is None else bool(used)
+
+
+def approvals_in_use_refresh() -> bool:
+    """A model's active version asks for approval, or a proposal still waits."""
+    used = (
+        ScoringModelVersion.objects.filter(
+            status=VersionStatus.ACTIVE, tier_changes_need_approval=True
+        ).exists()
+        or TierProposal.objects.filter(status=ProposalStatus.PENDING).exists()
+    )
+    cache.set(APPROVALS_IN_USE_KEY, used, timeout=REFRESH_SECONDS)
     return used
 
 
@@ -43,6 +50,7 @@ def _require_manager(user) -> None:
 @login_required
 def approvals(request: HttpRequest) -> HttpResponse:
     _require_manager(request.user)
+    approvals_in_use_refresh()
     pending = list(proposals_for(user=request.user))
     decided = (
         proposals_for(user=request.user, status=None)

@@ -4,12 +4,11 @@ the recompute of every open period. Here, not in kpis: the preview is assessment
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from assessments.views.approvals import APPROVALS_IN_USE_KEY
+from assessments.views.approvals import approvals_in_use_refresh
 from assessments.whatif import latest_open_period, whatif_preview_cached
 from kpis.models import ScoringModelVersion, VersionStatus
 from kpis.services import version_problems, version_publish
@@ -39,7 +38,7 @@ def publish(request: HttpRequest, model: str, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                cache.delete(APPROVALS_IN_USE_KEY)
+                approvals_in_use_refresh()
                 messages.success(
                     request,
                     f"{version.model.name} v{version.number} published ({reason}). The open "

@@ -15,6 +15,7 @@ from assessments.models import TierProposal
 from assessments.services import scorecards_recompute
 from assessments.views.approvals import APPROVALS_IN_USE_KEY
 from kpis.models import MetricValue
+from kpis.services import version_draft_create
 
 
 def page_text(response) -> str:
@@ -130,12 +131,28 @@ def test_partner_users_get_404(client, world, proposal):
 
 
 def test_the_nav_links_approvals_when_a_model_asks_for_them(client, world):
+    def nav_link(page="portfolio"):
+        return 'href="/approvals/"' in client.get(reverse(page)).content.decode()
+
     cache.delete(APPROVALS_IN_USE_KEY)
     client.force_login(world.manager)
-    assert 'href="/approvals/"' not in client.get(reverse("portfolio")).content.decode()
+    assert nav_link()  # not known yet (the nav makes no query): offered
+    client.get(reverse("approvals"))  # the queue finds out: no model asks for approval
+    assert not nav_link()
     world.version.tier_changes_need_approval = True
     world.version.save()
-    cache.delete(APPROVALS_IN_USE_KEY)  # the editor forgets it on publish; cached a minute
-    assert 'href="/approvals/"' in client.get(reverse("portfolio")).content.decode()
+    client.get(reverse("approvals"))
+    assert nav_link()
     client.force_login(world.acme_user)
     assert 'href="/approvals/"' not in client.get(reverse("home")).content.decode()
+
+
+def test_publishing_a_version_that_asks_for_approval_shows_the_link(client, world):
+    cache.set(APPROVALS_IN_USE_KEY, False)
+    draft = version_draft_create(model=world.version.model)
+    draft.tier_changes_need_approval = True
+    draft.save()
+    client.force_login(world.admin)
+    publish = reverse("config-version-publish", args=["reseller", draft.pk])
+    assert client.post(publish, {"reason": "approval from now on"}).status_code == 302
+    assert 'href="/approvals/"' in client.get(reverse("portfolio")).content.decode()
