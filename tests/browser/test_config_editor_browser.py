@@ -120,3 +120,22 @@ def test_the_editor_fits_a_phone(page, live_server, portfolio):  # noqa: F811
         page.screenshot(path=str(SHOTS / name), full_page=True)
         assert no_overflow(page), path
     assert page.problems == []
+
+
+def test_the_formula_is_checked_as_typed_and_aggregation_hides(page, live_server, world):
+    login(page, live_server.url, "admin", "admin-pass-123")
+    page.goto(f"{live_server.url}/config/kpis/new/")
+    aggregation = page.locator("#aggregation-field")
+    expect(aggregation).to_be_visible()
+    page.fill("input[name=code]", "rev_per_point")
+    page.select_option("select[name=source]", "formula")
+    expect(aggregation).to_be_hidden()
+    page.fill("textarea[name=formula]", "revenue / max(nps, 1) + prev(revenue)")
+    expect(page.locator("#formula-refs")).to_have_text("nps, revenue; previous period: revenue")
+    page.fill("textarea[name=formula]", "revenue + bogus")
+    expect(page.locator("#formula-error")).to_contain_text("unknown KPI code 'bogus'")
+    expect(page.locator("#formula-inputs")).to_be_hidden()
+    page.screenshot(path=str(SHOTS / "kpi-formula-1280.png"), full_page=True)
+    page.select_option("select[name=source]", "import")
+    expect(aggregation).to_be_visible()
+    assert page.problems == []
