@@ -143,8 +143,9 @@ def version_publish(
     version.status = VersionStatus.ACTIVE
     version.published_at = timezone.now()
     version.published_by = user
-    version.save(update_fields=["status", "published_at", "published_by"])
     why = f"published {version.model.code} v{version.number}"
+    version._change_reason = f"{why}: {reason}" if reason else why  # type: ignore[attr-defined]
+    version.save(update_fields=["status", "published_at", "published_by"])
     request_recompute_of_open_periods(reason=f"{why}: {reason}" if reason else why)
     return version
 

@@ -332,6 +332,12 @@ def test_publishing_with_a_reason_activates_the_draft_and_requests_recomputes(ad
     marks = RecomputeMark.objects.filter(partner__isnull=True)
     assert set(marks.values_list("period__code", flat=True)) == {"2026-Q2", "2026-Q3"}
     assert all("FY27 programme" in m.reason for m in marks)
+    record = draft.history.order_by("-history_date").first()  # the audit trail keeps the why
+    assert (record.status, record.history_user, record.history_change_reason) == (
+        "active",
+        scored.admin,
+        "published reseller v2: FY27 programme",
+    )
     shown = page_text(admin.get(url(draft)))
     assert "published (FY27 programme)" in shown and "Read-only." in shown
 
