@@ -340,6 +340,7 @@ def test_publishing_with_a_reason_activates_the_draft_and_requests_recomputes(ad
     )
     shown = page_text(admin.get(url(draft)))
     assert "published (FY27 programme)" in shown and "Read-only." in shown
+    assert "History of this version" in shown
 
 
 def test_a_draft_with_problems_cannot_be_published(admin, world, draft):
