@@ -17,6 +17,7 @@ from assessments.models import RecomputeRun, RunStatus
 from assessments.services import period_close, period_reopen
 from kpis.models import Granularity, Period, PeriodStatus
 from kpis.periods import MAX_NEW_PERIODS, periods_create_next, periods_plan_next
+from kpis.views_config import config_nav
 from partners.access import Role, role
 
 
@@ -65,7 +66,10 @@ def _periods():
 
 def _page(request: HttpRequest, form: AddPeriodsForm, status: int = 200) -> HttpResponse:
     return render(
-        request, "kpis/periods.html", {"periods": _periods(), "form": form}, status=status
+        request,
+        "kpis/periods.html",
+        {"periods": _periods(), "form": form, "nav": config_nav("periods")},
+        status=status,
     )
 
 
