@@ -159,7 +159,7 @@ class ModelLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kpi_id}: w{self.weight:g}"
+        return f"{self.kpi.code}: weight {self.weight:g}"
 
     def clean(self) -> None:
         if self.weight is not None and self.weight <= 0:
@@ -233,7 +233,7 @@ class TierRequirement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kpi_id} >= {self.min_kpi_score:g}"
+        return f"{self.kpi.code} scores at least {self.min_kpi_score:g}"
 
     def clean(self) -> None:
         if self.tier_id and self.kpi_id:
