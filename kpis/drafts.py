@@ -11,23 +11,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 
-import kpis.models as kpi_models
-from kpis.models import KPI, ModelLine, ScoringModel, ScoringModelVersion, Tier, VersionStatus
+from kpis.models import (
+    KPI,
+    ModelLine,
+    ScoringModel,
+    ScoringModelVersion,
+    Tier,
+    TierRequirement,
+    VersionStatus,
+    requirement_problem,
+)
 from kpis.services import NO_ENTRY_TIER, version_draft_create
 
-# Present once the tier rules (SCORING.md 14, 15) are in the models: written when they are.
-TierRequirement = getattr(kpi_models, "TierRequirement", None)
-OPTIONAL_SETTINGS = ("demotion_grace", "tier_changes_need_approval")
-VERSION_SETTINGS = tuple(
-    name
-    for name in ("missing_policy", "min_coverage", "amber_from", *OPTIONAL_SETTINGS, "note")
-    if any(f.name == name for f in ScoringModelVersion._meta.get_fields())
+VERSION_SETTINGS = (
+    "missing_policy",
+    "min_coverage",
+    "amber_from",
+    "demotion_grace",
+    "tier_changes_need_approval",
+    "note",
 )
 LINE_FIELDS = ("kpi", "weight", "floor", "target", "stretch")
-TIER_FIELDS = ("name", "min_score", "requirements") if TierRequirement else ("name", "min_score")
+TIER_FIELDS = ("name", "min_score", "requirements")
 REQUIREMENT_FIELDS = ("kpi", "min_kpi_score")
 
 Errors = dict[str, list[str]]
@@ -92,14 +100,14 @@ def _tier_order(tier: Tier) -> tuple[float, str]:
 
 
 def _tier_as_data(tier: Tier) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": tier.name, "min_score": tier.min_score}
-    if TierRequirement is not None:
-        related = "requirements"  # (by name: mypy checks this before the tier rules land)
-        requirements = sorted(getattr(tier, related).all(), key=lambda r: r.kpi.code)
-        data["requirements"] = [
+    requirements = sorted(tier.requirements.all(), key=lambda r: r.kpi.code)
+    return {
+        "name": tier.name,
+        "min_score": tier.min_score,
+        "requirements": [
             {"kpi": r.kpi.code, "min_kpi_score": r.min_kpi_score} for r in requirements
-        ]
-    return data
+        ],
+    }
 
 
 def draft_write(*, version: ScoringModelVersion, data: Mapping[str, Any]) -> None:
@@ -112,7 +120,7 @@ def draft_write(*, version: ScoringModelVersion, data: Mapping[str, Any]) -> Non
     _unknown_keys(errors, "", data, (*VERSION_SETTINGS, "lines", "tiers"))
     with transaction.atomic():
         for name in VERSION_SETTINGS:
-            if name in data:
+            if name in data and not _loose_number(errors, name, data[name]):
                 setattr(version, name, data[name])
         _clean(errors, "", version, exclude=["model", "number", "status"])
         if not errors:
@@ -121,6 +129,8 @@ def draft_write(*, version: ScoringModelVersion, data: Mapping[str, Any]) -> Non
             _lines_write(errors, version, data["lines"])
         if "tiers" in data:
             _tiers_write(errors, version, data["tiers"])
+        elif "lines" in data and not errors:
+            _kept_requirements_check(errors, version)
         if errors:
             raise ValidationError(errors)
 
@@ -187,9 +197,10 @@ def _tiers_write(errors: Errors, version: ScoringModelVersion, rows: Any) -> Non
 
 def _requirements_write(errors: Errors, path: str, tier: Tier, rows: Any) -> None:
     path = f"{path}.requirements"
-    if not _is_list(errors, path, rows) or TierRequirement is None:
+    if not _is_list(errors, path, rows):
         return
     kpis = _kpis(rows)
+    seen: dict[str, int] = {}
     for j, row in enumerate(rows):
         item = f"{path}[{j}]"
         if not _is_object(errors, item, row, REQUIREMENT_FIELDS, required=REQUIREMENT_FIELDS):
@@ -197,9 +208,32 @@ def _requirements_write(errors: Errors, path: str, tier: Tier, rows: Any) -> Non
         kpi = _kpi(errors, f"{item}.kpi", row.get("kpi"), kpis)
         if kpi is None:
             continue
+        if kpi.code in seen:
+            _add(errors, f"{item}.kpi", f"KPI {kpi.code!r} is already {path}[{seen[kpi.code]}].")
+            continue
+        seen[kpi.code] = j
         requirement = TierRequirement(tier=tier, kpi=kpi, min_kpi_score=row.get("min_kpi_score"))
-        if _clean(errors, item, requirement, exclude=[]):
+        # TierRequirement.clean puts "the entry tier has none" on its tier: here that is the item
+        if _clean(errors, item, requirement, exclude=[], at_item=("tier",)):
             requirement.save()
+
+
+def _kept_requirements_check(errors: Errors, version: ScoringModelVersion) -> None:
+    """New lines under the tiers kept: each requirement must still name a line (SCORING.md 14);
+    reported where the requirement is, as a write of the tiers would."""
+    line_codes = set(version.lines.values_list("kpi__code", flat=True))
+    tiers = version.tiers.prefetch_related("requirements__kpi")
+    for i, tier in enumerate(sorted(tiers, key=_tier_order)):
+        requirements = sorted(tier.requirements.all(), key=lambda r: r.kpi.code)
+        for j, requirement in enumerate(requirements):
+            problem = requirement_problem(
+                tier_name=tier.name,
+                tier_min_score=tier.min_score,
+                kpi_code=requirement.kpi.code,
+                line_kpi_codes=line_codes,
+            )
+            if problem:
+                _add(errors, f"tiers[{i}].requirements[{j}].kpi", problem)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -209,19 +243,38 @@ def _add(errors: Errors, path: str, message: str) -> None:
     errors.setdefault(path, []).append(message)
 
 
-def _clean(errors: Errors, path: str, obj, *, exclude: list[str]) -> bool:
-    """The model's own validation (fields, clean(), constraints); its errors under `path`."""
+def _clean(
+    errors: Errors, path: str, obj, *, exclude: list[str], at_item: tuple[str, ...] = ()
+) -> bool:
+    """The model's own validation (fields, clean()); its errors under `path`, a field's under
+    `path.field` (those of `at_item`, fields the data has no key for, under `path`)."""
     # clean() only on values that passed their fields (it compares them: "abc" <= 0 fails)
     for check in (lambda: obj.clean_fields(exclude=exclude), obj.clean):
         try:
             check()
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
-                where = path if field == NON_FIELD_ERRORS else f"{path}.{field}".lstrip(".")
+                at_path = field == NON_FIELD_ERRORS or field in at_item
+                where = path if at_path else f"{path}.{field}".lstrip(".")
                 for message in messages:
                     _add(errors, where or "version", message)
             return False
     return True
+
+
+def _loose_number(errors: Errors, name: str, value: Any) -> bool:
+    """Whether `value` is one the field would quietly bend (true -> 1, 1.5 -> 1 for a whole
+    number); reported. The field's own checks (bounds, choices) run on the rest."""
+    field = ScoringModelVersion._meta.get_field(name)
+    if isinstance(field, models.BooleanField):
+        return False
+    if isinstance(value, bool):
+        _add(errors, name, f"Expected a number, got {str(value).lower()}.")
+        return True
+    if isinstance(field, models.IntegerField) and isinstance(value, float) and value % 1:
+        _add(errors, name, f"Expected a whole number, got {value:g}.")
+        return True
+    return False
 
 
 def _is_list(errors: Errors, path: str, value: Any) -> bool:

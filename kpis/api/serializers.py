@@ -15,6 +15,7 @@ from kpis.models import (
     ScoringModelVersion,
     TargetOverride,
     Tier,
+    TierRequirement,
     check_thresholds,
     period_open_check,
     target_override_check,
@@ -76,10 +77,24 @@ class ModelLineSerializer(serializers.ModelSerializer):
         fields = ["kpi", "weight", "floor", "target", "stretch"]
 
 
+class TierRequirementSerializer(serializers.ModelSerializer):
+    kpi = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = TierRequirement
+        fields = ["kpi", "min_kpi_score"]
+
+
 class TierSerializer(serializers.ModelSerializer):
+    requirements = TierRequirementSerializer(
+        many=True,
+        read_only=True,
+        help_text="SCORING.md 14: the tier is earned only with each of these KPI scores.",
+    )
+
     class Meta:
         model = Tier
-        fields = ["name", "min_score"]
+        fields = ["name", "min_score", "requirements"]
 
 
 class ScoringModelVersionSerializer(serializers.ModelSerializer):
@@ -98,6 +113,8 @@ class ScoringModelVersionSerializer(serializers.ModelSerializer):
             "missing_policy",
             "min_coverage",
             "amber_from",
+            "demotion_grace",
+            "tier_changes_need_approval",
             "note",
             "created_at",
             "published_at",

@@ -12,15 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kpis.api.serializers import ScoringModelVersionSerializer
-from kpis.drafts import (
-    VERSION_SETTINGS,
-    DraftExists,
-    TierRequirement,
-    VersionPublished,
-    draft_create,
-    draft_write,
-)
-from kpis.models import ModelLine, ScoringModel, ScoringModelVersion, Tier
+from kpis.drafts import VERSION_SETTINGS, DraftExists, VersionPublished, draft_create, draft_write
+from kpis.models import ModelLine, ScoringModel, ScoringModelVersion, Tier, TierRequirement
 from kpis.services import version_publish
 from partners.api.permissions import NotForPartners
 from partners.models import PartnerType
@@ -51,8 +44,9 @@ class RequirementWriteSerializer(serializers.Serializer):
 class TierWriteSerializer(serializers.Serializer):
     name = serializers.CharField()
     min_score = serializers.FloatField(help_text=">= 0; one tier of the set has 0.")
-    if TierRequirement is not None:
-        requirements = RequirementWriteSerializer(many=True, required=False)
+    requirements = RequirementWriteSerializer(
+        many=True, required=False, help_text="None on the tier with min score 0."
+    )
 
 
 class DraftWriteSerializer(serializers.ModelSerializer):
@@ -74,15 +68,20 @@ class PublishSerializer(serializers.Serializer):
     )
 
 
+def version_content() -> tuple[Prefetch, Prefetch]:
+    """What ScoringModelVersionSerializer reads of a version, in three queries for any number
+    of versions: its lines, its tiers and their requirements."""
+    requirements = TierRequirement.objects.select_related("kpi")
+    return (
+        Prefetch("lines", ModelLine.objects.select_related("kpi")),
+        Prefetch("tiers", Tier.objects.prefetch_related(Prefetch("requirements", requirements))),
+    )
+
+
 def _versions():
-    tiers = Tier.objects.all()
-    if TierRequirement is not None:
-        tiers = tiers.prefetch_related("requirements__kpi")
     return (
         ScoringModelVersion.objects.select_related("model", "published_by")
-        .prefetch_related(
-            Prefetch("lines", ModelLine.objects.select_related("kpi")), Prefetch("tiers", tiers)
-        )
+        .prefetch_related(*version_content())
         .order_by("model__code", "number")
     )
 

@@ -16,7 +16,12 @@ from kpis.api.serializers import (
     ScoringModelVersionSerializer,
     TargetOverrideSerializer,
 )
-from kpis.api.versions import DraftCreateSerializer, ModelWriteSerializer, draft_create_view
+from kpis.api.versions import (
+    DraftCreateSerializer,
+    ModelWriteSerializer,
+    draft_create_view,
+    version_content,
+)
 from kpis.filtersets import (
     KPIFilterSet,
     MetricValueFilterSet,
@@ -27,7 +32,6 @@ from kpis.imports import API_FIELD_OF, ImportFailed, metric_values_upsert
 from kpis.models import (
     KPI,
     MetricValue,
-    ModelLine,
     ScoringModel,
     ScoringModelVersion,
     TargetOverride,
@@ -65,7 +69,7 @@ class ScoringModelViewSet(ApiModelViewSet):
             Prefetch(
                 "versions",
                 ScoringModelVersion.objects.select_related("published_by").prefetch_related(
-                    Prefetch("lines", ModelLine.objects.select_related("kpi")), "tiers"
+                    *version_content()
                 ),
             )
         )

@@ -9,8 +9,16 @@ import yaml
 from django.db.models import Prefetch
 from django_celery_beat.models import PeriodicTask
 
-from kpis.drafts import TierRequirement, version_as_data
-from kpis.models import KPI, ModelLine, Period, ScoringModel, ScoringModelVersion, Tier
+from kpis.drafts import version_as_data
+from kpis.models import (
+    KPI,
+    ModelLine,
+    Period,
+    ScoringModel,
+    ScoringModelVersion,
+    Tier,
+    TierRequirement,
+)
 from partners.models import PartnerType, Region
 
 FORMAT = "partnerscore-config/1"
@@ -68,11 +76,9 @@ def period_as_data(period: Period) -> dict[str, Any]:
 
 
 def _models():
-    tiers = Tier.objects.all()
-    if TierRequirement is not None:
-        tiers = tiers.prefetch_related(
-            Prefetch("requirements", TierRequirement.objects.select_related("kpi"))
-        )
+    tiers = Tier.objects.prefetch_related(
+        Prefetch("requirements", TierRequirement.objects.select_related("kpi"))
+    )
     versions = ScoringModelVersion.objects.order_by("number").prefetch_related(
         Prefetch("lines", ModelLine.objects.select_related("kpi")), Prefetch("tiers", tiers)
     )

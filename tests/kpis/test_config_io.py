@@ -11,10 +11,20 @@ from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from kpis.config import MAX_BYTES, ConfigInvalid, config_export, config_import
-from kpis.models import KPI, ModelLine, Period, RecomputeMark, ScoringModel, ScoringModelVersion
+from kpis.models import (
+    KPI,
+    ModelLine,
+    Period,
+    RecomputeMark,
+    ScoringModel,
+    ScoringModelVersion,
+    Tier,
+    TierRequirement,
+)
 from partners.models import PartnerType, Region
 
 CONFIG_TABLES = [
+    "kpis_tierrequirement",
     "kpis_tier",
     "kpis_modelline",
     "kpis_scoringmodelversion",
@@ -53,15 +63,39 @@ def errors_of(text: str) -> list[str]:
     return caught.value.errors
 
 
+def tier_rules_world(world) -> None:
+    """SCORING.md 14 and 15 on the world's version: requirements on two tiers, grace, approval."""
+    gold, silver = (Tier.objects.get(version=world.version, name=n) for n in ("Gold", "Silver"))
+    TierRequirement.objects.create(tier=gold, kpi=world.revenue, min_kpi_score=80)
+    TierRequirement.objects.create(tier=gold, kpi=world.nps, min_kpi_score=62.5)
+    TierRequirement.objects.create(tier=silver, kpi=world.late, min_kpi_score=40)
+    ScoringModelVersion.objects.filter(pk=world.version.pk).update(
+        demotion_grace=2, tier_changes_need_approval=True
+    )
+
+
 def test_round_trip_into_an_empty_database_is_byte_identical(world):
     schedule_world()
+    tier_rules_world(world)
     first = config_export()
+    v1 = yaml.safe_load(first)["models"][0]["versions"][0]
+    assert (v1["demotion_grace"], v1["tier_changes_need_approval"]) == (2, True)
+    assert [t["requirements"] for t in v1["tiers"]] == [
+        [{"kpi": "nps", "min_kpi_score": 62.5}, {"kpi": "revenue", "min_kpi_score": 80.0}],
+        [{"kpi": "late_deliveries", "min_kpi_score": 40.0}],
+        [],
+    ]
     empty_the_configuration()
     assert KPI.objects.count() == 0
     report = config_import(first)
     assert report.counts["kpis"]["created"] == 3
     assert report.counts["versions"]["published"] == 1
     assert config_export() == first
+    imported = ScoringModelVersion.objects.get()
+    assert (imported.demotion_grace, imported.tier_changes_need_approval) == (2, True)
+    assert sorted(
+        TierRequirement.objects.values_list("tier__name", "kpi__code", "min_kpi_score")
+    ) == [("Gold", "nps", 62.5), ("Gold", "revenue", 80.0), ("Silver", "late_deliveries", 40.0)]
     again = config_import(first)  # the same file again changes nothing
     assert all(c["created"] == c["updated"] == c["published"] == 0 for c in again.counts.values())
 
@@ -253,3 +287,100 @@ def test_import_of_a_schedule_creates_and_updates_it(world):
     config_import(edited(text, lambda d: d["schedules"][0]["crontab"].update(hour="4")))
     assert PeriodicTask.objects.get(name="Nightly").crontab.hour == "4"
     assert ScoringModel.objects.count() == 1
+
+
+def draft_with(tiers: list[dict], **settings):
+    """An edit adding v2, a draft copied from v1 with these tiers and settings."""
+
+    def add(data):
+        v1 = data["models"][0]["versions"][0]
+        data["models"][0]["versions"].append(
+            {**v1, "number": 2, "status": "draft", **settings, "tiers": tiers}
+        )
+
+    return add
+
+
+def test_a_draft_with_tier_rules_is_imported_and_listed_again(world):
+    tiers = [
+        {"name": "Gold", "min_score": 80, "requirements": [{"kpi": "nps", "min_kpi_score": 70}]},
+        {"name": "Member", "min_score": 0, "requirements": []},
+    ]
+    text = edited(config_export(), draft_with(tiers, demotion_grace=1))
+    report = config_import(text)
+    assert report.counts["versions"]["created"] == 1
+    draft = ScoringModelVersion.objects.get(number=2)
+    assert (draft.status, draft.demotion_grace, draft.tier_changes_need_approval) == (
+        "draft",
+        1,
+        False,
+    )
+    assert list(TierRequirement.objects.values_list("tier__version__number", "kpi__code")) == [
+        (2, "nps")
+    ]
+    exported = yaml.safe_load(config_export())["models"][0]["versions"][1]
+    assert exported["tiers"][0]["requirements"] == [{"kpi": "nps", "min_kpi_score": 70.0}]
+    assert config_import(config_export()).counts["versions"]["updated"] == 0
+
+
+def test_bad_tier_rules_are_refused_with_their_path_and_nothing_is_written(world):
+    KPI.objects.create(code="certifications", name="Certifications")  # a KPI, not a line
+    tiers = [
+        {
+            "name": "Gold",
+            "min_score": 80,
+            "requirements": [
+                {"kpi": "certifications", "min_kpi_score": 10},
+                {"kpi": "nps", "min_kpi_score": 130},
+                {"kpi": "revenue", "min_kpi_score": 50},
+                {"kpi": "revenue", "min_kpi_score": 60},
+                {"kpi": "nope", "min_kpi_score": 1},
+                {"kpi": "nps"},
+            ],
+        },
+        {"name": "Member", "min_score": 0, "requirements": [{"kpi": "nps", "min_kpi_score": 10}]},
+    ]
+    bad = draft_with(tiers, demotion_grace=13, tier_changes_need_approval="maybe")
+    errors = errors_of(edited(config_export(), bad))
+    path = "models[0].versions[1]"
+    gold = f"{path}.tiers[0].requirements"
+    assert sorted(errors) == sorted(
+        [
+            f"{path}.demotion_grace: Ensure this value is less than or equal to 12.",
+            f"{path}.tier_changes_need_approval: \u201cmaybe\u201d value must be either True or "
+            "False.",
+            f"{gold}[0].kpi: Gold cannot require certifications: it is not a KPI line of this "
+            "version (lines: late_deliveries, nps, revenue).",
+            f"{gold}[1].min_kpi_score: Ensure this value is less than or equal to 120.0.",
+            f"{gold}[3].kpi: KPI 'revenue' is already tiers[0].requirements[2].",
+            f"{gold}[4].kpi: Unknown KPI code 'nope'.",
+            f"{gold}[5].min_kpi_score: This field is required.",
+            f"{path}.tiers[1].requirements[0]: Member is the entry tier (min score 0): it "
+            "cannot have requirements (got one on nps).",
+        ]
+    )
+    assert world.version.model.versions.count() == 1
+    assert not TierRequirement.objects.exists()
+
+
+def test_a_whole_number_setting_is_not_bent(world):
+    errors = errors_of(edited(config_export(), draft_with([], demotion_grace=1.5)))
+    assert errors == ["models[0].versions[1].demotion_grace: Expected a whole number, got 1.5."]
+    errors = errors_of(edited(config_export(), draft_with([], min_coverage=True)))
+    assert errors == ["models[0].versions[1].min_coverage: Expected a number, got true."]
+
+
+def test_a_published_versions_tier_rules_cannot_change(world):
+    tier_rules_world(world)
+
+    def loosen(data):
+        data["models"][0]["versions"][0]["tiers"][0]["requirements"][1]["min_kpi_score"] = 70
+
+    (error,) = errors_of(edited(config_export(), loosen))
+    assert error.startswith("models[0].versions[0]: reseller v1 is active")
+    assert "(tiers[0].requirements[1].min_kpi_score: 80.0 -> 70)" in error
+    (error,) = errors_of(
+        edited(config_export(), lambda d: d["models"][0]["versions"][0].update(demotion_grace=0))
+    )
+    assert "(demotion_grace: 2 -> 0)" in error
+    assert TierRequirement.objects.get(kpi=world.revenue).min_kpi_score == 80
