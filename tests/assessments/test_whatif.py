@@ -5,6 +5,7 @@ before and after a real publish; refusals name the problem; the page and the API
 
 import datetime as dt
 import math
+import random
 import re
 from html import unescape
 
@@ -33,6 +34,7 @@ from kpis.models import (
     ScoringModel,
     ScoringModelVersion,
     Tier,
+    TierRequirement,
     VersionStatus,
 )
 from kpis.recompute import request_recompute
@@ -191,6 +193,96 @@ def _type(code: str):
     from partners.models import PartnerType
 
     return PartnerType.objects.get_or_create(code=code, defaults={"name": code.upper()})[0]
+
+
+# -- with tier rules: requirements and demotion grace over a history ----------------------------
+
+
+def tier_history(world, *, grace: int, seed: int) -> Period:
+    """Q1-Q4 of 16 resellers whose KPIs wander (tiers go up and down), scored in order by the
+    active version with `grace`, then Q1-Q3 closed (their scorecards are the previous cards of
+    Q4, the open period). Returns Q4."""
+    rng = random.Random(seed)
+    ScoringModelVersion.objects.filter(pk=world.version.pk).update(demotion_grace=grace)
+    q1 = Period.objects.create(code="2026-Q1", start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    q4 = Period.objects.create(
+        code="2026-Q4", start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)
+    )
+    partners = [world.acme, world.globex] + [
+        Partner.objects.create(code=f"T{i:02d}", name=f"Tiered {i}", partner_type=world.reseller)
+        for i in range(14)
+    ]
+    values = []
+    for period in (q1, world.q2, world.q3, q4):
+        day = period.start + dt.timedelta(days=20)
+        for partner in partners:
+            for kpi, low, high in (
+                (world.revenue, 60000, 160000),
+                (world.nps, 25, 70),
+                (world.late, 0, 14),
+            ):
+                if rng.random() < 0.06:  # now and then a KPI without data (a requirement unmet)
+                    continue
+                values.append(
+                    MetricValue(
+                        partner=partner, kpi=kpi, observed_on=day, value=rng.uniform(low, high)
+                    )
+                )
+    MetricValue.objects.bulk_create(values)
+    for period in (q1, world.q2, world.q3, q4):
+        scorecards_recompute(period_id=period.pk, trigger="test")
+    for period in (q1, world.q2, world.q3):
+        period_close(period=period)
+    RecomputeMark.objects.all().delete()  # the scorecards count as current
+    cache.clear()
+    return q4
+
+
+@pytest.mark.parametrize("grace, seed", [(0, 1), (2, 2), (2, 5)])
+def test_preview_with_tier_rules_equals_publishing_over_a_history(world, grace, seed):
+    """The draft adds requirements and sets demotion grace 1 on a history scored with grace
+    `grace`: who holds a tier depends on the previous (closed) cards' tier, its threshold and
+    their grace used, all of which the preview must read as the recompute does."""
+    q4 = tier_history(world, grace=grace, seed=seed)
+    q3_cards = Scorecard.objects.filter(period=world.q3)
+    if grace:
+        assert q3_cards.filter(grace_used__gte=1).exists()  # the history holds some tiers
+    draft = version_draft_create(model=world.version.model)
+    draft.demotion_grace = 1
+    draft.save()
+    gold, silver = (draft.tiers.get(name=name) for name in ("Gold", "Silver"))
+    TierRequirement.objects.create(tier=gold, kpi=world.nps, min_kpi_score=60)
+    TierRequirement.objects.create(tier=silver, kpi=world.late, min_kpi_score=30)
+    before = snapshot()
+
+    preview = whatif_preview(version=draft, period=q4)
+
+    assert snapshot() == before
+    assert len(preview.partners) == 16
+    version_publish(version=draft, reason="tier rules")
+    scorecards_recompute(period_id=q4.pk, trigger="test")
+    assert_preview_equals_stored(preview, q4, "reseller")
+    after = Scorecard.objects.filter(period=q4)
+    # not a vacuous equality: the grace held tiers, and the requirements cost some a tier
+    held = after.filter(grace_used=1)
+    assert held.exists()
+    assert all(card.tier != card.earned_tier for card in held)
+    by_score = {"Gold": 80, "Silver": 60, "Member": 0}  # the tier the score alone earns
+    assert any(
+        by_score[card.earned_tier] < max(m for m in by_score.values() if m <= card.score)
+        for card in after.filter(status="ok")
+    )
+    q3 = {card.partner_id: card for card in q3_cards}
+    ended = [  # held in Q3 and still below that tier in Q4: grace 1 is used up, they fall
+        card
+        for card in after.filter(status="ok")
+        if card.partner_id in q3
+        and q3[card.partner_id].grace_used >= 1
+        and card.earned_tier != q3[card.partner_id].tier
+    ]
+    if grace:
+        assert ended
+    assert all((card.tier, card.grace_used) == (card.earned_tier, 0) for card in ended)
 
 
 # -- the comparison ----------------------------------------------------------------------------
