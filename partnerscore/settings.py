@@ -181,6 +181,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Uploaded import files; workers on other machines need the same directory (a shared volume).
 UPLOAD_ROOT = Path(env_str("UPLOAD_ROOT") or BASE_DIR / "var" / "uploads")
 MEDIA_ROOT = UPLOAD_ROOT  # the default storage holds only uploads; never served as media
+# The vendor's programme name, at the top of the partner portal.
+PROGRAMME_NAME = (env_str("PROGRAMME_NAME") or "").strip() or "Partner programme"
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

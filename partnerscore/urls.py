@@ -8,6 +8,7 @@ from assessments.views import (
     exports,
     partner,
     periods,
+    portal,
     portfolio,
     publish,
     schedule,
@@ -19,6 +20,8 @@ from partners import views as partner_views
 
 urlpatterns = [
     path("", portfolio.home, name="home"),
+    path("portal/", portal.home, name="portal"),
+    path("portal/method/", portal.method, name="portal-method"),
     path("portfolio/", portfolio.portfolio, name="portfolio"),
     path("portfolio/migration/", portfolio.migration, name="migration"),
     path("portfolio/export.csv", exports.portfolio_export, name="portfolio-export"),

@@ -25,10 +25,8 @@ CHART_FILTERS = ("score_min", "score_max", "trend_min", "trend_max", "from_perio
 def home(request: HttpRequest) -> HttpResponse:
     if is_manager(request.user):
         return redirect("portfolio")
-    partner_id = portal_partner_id(request.user)
-    if partner_id is not None:
-        partner = visible_partners(request.user).get(pk=partner_id)
-        return redirect("scorecard", code=partner.code)
+    if portal_partner_id(request.user) is not None:
+        return redirect("portal")
     return render(request, "assessments/no_access.html", status=403)
 
 

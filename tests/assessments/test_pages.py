@@ -93,10 +93,10 @@ def test_scorecard_shows_every_line_and_chart(world, client):
     assert "KPI scores against target" in html and "108.0" in html
 
 
-def test_partner_user_lands_on_own_scorecard(world, client):
+def test_partner_user_lands_on_the_portal(world, client):
     client.force_login(world.acme_user)
     response = client.get(reverse("home"))
-    assert response.status_code == 302 and response.url == reverse("scorecard", args=["ACME"])
+    assert response.status_code == 302 and response.url == reverse("portal")
 
 
 def test_partner_user_cannot_open_other_partners_scorecard(world, client):
