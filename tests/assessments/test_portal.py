@@ -18,6 +18,7 @@ from assessments.services import scorecards_recompute
 from kpis.models import KPI, ModelLine, TargetOverride, Tier, TierRequirement
 from partners.models import Partner, PortalUser
 from tests.assessments import test_scorecard_page as pages
+from tests.assessments import test_tier_rules_recompute as tier_rules
 
 scored, empty_cache = pages.scored, pages.empty_cache  # fixtures shared with the scorecard page
 Q3, values, text = pages.Q3, pages.values, pages.text
@@ -146,7 +147,7 @@ def test_benchmark_is_example_11(benchmarked, client):
     nps = rows["nps"]
     assert (nps.n, nps.q1, nps.median, nps.q3, nps.kpi_percentile) == (5, 20, 30, 40, 75)
     kpis = section(html, "kpis")
-    assert "Peers: quartiles 20 · median 30 · 40; you are better than 75 %" in kpis
+    assert "◆ you; box: peers' quartiles 20 · median 30 · 40; you are better than 75 %" in kpis
     assert rows["late_deliveries"] is None  # nobody has a value
 
 
@@ -238,6 +239,7 @@ def test_method_page_is_generated_from_the_model(scored, client):
     assert "Gold 80 NPS score of at least 60" in page and "Platinum 95 nothing more" in page
     assert "weighted average over the KPIs that have a value" in page
     assert "At least 50 % of the weight must have data" in page
+    assert "Score = the sum of weight × KPI score ÷ the sum of the weights of the KPIs with" in page
     assert "Revenue: floor 0, target 80,000, no bonus — New territory this quarter" in page
     assert "Tier changes, up or down, apply from the period they happen in." in page
 
@@ -326,3 +328,35 @@ def test_portal_without_a_scorecard_says_so(world, client):
     _, html = portal(client)
     assert "No scorecard for 2026-Q3 yet" in text(html)
     assert PortalUser.objects.get(user=world.acme_user).partner == world.acme
+
+
+def test_a_projected_drop_is_shown(scored, client):
+    """GLOBEX scores 90, 86, 82 (SCORING.md example 8): Gold, projected 78 -> Silver."""
+    client.force_login(scored.globex_user)
+    _, html = portal(client, period="2026-Q3")
+    assert (
+        "Heading down: on your recent trend the next score would be 78.0, which is Silver "
+        "(Gold now)." in section(html, "progress")
+    )
+
+
+def test_a_tier_held_on_grace_is_at_risk(world, client):
+    """SCORING.md example 12, Q2: score 84 earns Silver (nps line 50 < 60), Gold is held on
+    grace; the portal says so and what it takes to keep Gold."""
+    quarters = tier_rules.quarters.__wrapped__(world)
+    world.version.demotion_grace = 1
+    world.version.save()
+    gold = Tier.objects.get(version=world.version, name="Gold")
+    TierRequirement.objects.create(tier=gold, kpi=world.nps, min_kpi_score=60)
+    for period in quarters[:2]:
+        tier_rules.put(world, world.acme, period, *tier_rules.EXAMPLE_12[period.code])
+    tier_rules.recompute(*quarters[:2])
+    client.force_login(world.acme_user)
+    _, html = portal(client, period="2026-Q2")
+    block = section(html, "progress")
+    assert (
+        "At risk: you hold Gold on demotion grace (your score and requirements earn Silver)"
+        in block
+    )
+    assert "it falls to Silver in 2026-Q3 unless you earn Gold back" in block
+    assert "Unmet requirements of Gold: nps score ≥ 60" in block
