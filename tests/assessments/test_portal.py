@@ -12,10 +12,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from assessments.models import OfficialTier
 from assessments.portal_selectors import formula_words, ordinal, plural
 from assessments.services import scorecards_recompute
 from kpis.models import KPI, ModelLine, TargetOverride, Tier, TierRequirement
+from kpis.services import version_draft_create, version_publish
 from partners.models import Partner, PortalUser
 from tests.assessments import test_scorecard_page as pages
 from tests.assessments import test_tier_rules_recompute as tier_rules
@@ -360,3 +363,32 @@ def test_a_tier_held_on_grace_is_at_risk(world, client):
     )
     assert "it falls to Silver in 2026-Q3 unless you earn Gold back" in block
     assert "Unmet requirements of Gold: nps score ≥ 60" in block
+
+
+def test_method_page_shows_the_scorecards_version_when_a_newer_one_is_active(scored, client):
+    draft = version_draft_create(model=scored.version.model)
+    draft.lines.filter(kpi=scored.revenue).update(weight=60)
+    version_publish(version=draft, reason="More weight on revenue")
+    client.force_login(scored.acme_user)
+    page = unescape(text(client.get(reverse("portal-method")).content.decode()))
+    now, then = page.split("Your 2026-Q3 scorecard used an earlier version")
+    assert "Reseller model, version 2" in now and "Revenue (USD) 60 (50.0 %)" in now
+    assert "Reseller model, version 1" in then and "Revenue (USD) 40 (40.0 %)" in then
+
+
+def test_the_official_tier_is_shown_when_it_differs(scored, client):
+    OfficialTier.objects.update_or_create(
+        partner=scored.acme,
+        defaults={
+            "tier": "Silver",
+            "tier_min_score": 60,
+            "since_period": scored.q2,
+            "changed_at": timezone.now(),
+        },
+    )
+    client.force_login(scored.acme_user)
+    _, html = portal(client, period="2026-Q3")
+    assert (
+        "Tier: Silver (official tier; the scores currently point to Gold, pending your channel "
+        "manager's review)" in unescape(section(html, "standing"))
+    )
