@@ -65,5 +65,7 @@ def test_portal_home_fits_a_phone(peers, browser_page, live_server):
     shot(page, "portal-home-390")
     page.goto(f"{base}/portal/method/")
     assert page.evaluate(NO_SIDEWAYS)
+    table = page.locator("table.method-lines").bounding_box()
+    assert table and table["x"] + table["width"] <= 390  # no scrolling inside the table either
     shot(page, "portal-method-390")
     assert page.problems == []
