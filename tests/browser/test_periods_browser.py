@@ -16,7 +16,8 @@ def test_add_close_and_audit_a_period(world, browser_page, live_server):  # noqa
     page, base = browser_page, live_server.url
     SHOTS.mkdir(exist_ok=True)
     login(page, base, "admin", "admin-pass-123")
-    page.click("nav >> text=Periods")
+    page.click(".topbar nav >> text=Configuration")  # Periods is in the Configuration menu
+    page.click("nav.config-nav >> text=Periods")
     page.wait_for_selector("table.periods")
     page.fill("input[name=count]", "2")
     page.click("text=Next…")
