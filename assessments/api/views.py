@@ -126,14 +126,22 @@ class ScorecardViewSet(ApiListViewSet):
 
 
 class RecomputeRunViewSet(ApiReadOnlyViewSet):
-    """Recompute runs (status, counts, duration, error), newest first. Not for partners."""
+    """Recompute runs (status, counts, duration, error), newest first: a period's, and one
+    partner's only if you may see that partner. Not for partners."""
 
-    queryset = RecomputeRun.objects.select_related("period", "partner").order_by("-started_at")
     serializer_class = RecomputeRunSerializer
     permission_classes = [NotForPartners]
     filterset_class = RecomputeRunFilterSet
     ordering_fields = ["started_at", "finished_at"]
     lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        visible = Q(partner__isnull=True) | Q(partner__in=visible_partners(self.request.user))
+        return (
+            RecomputeRun.objects.filter(visible)
+            .select_related("period", "partner")
+            .order_by("-started_at")
+        )
 
 
 class TierChangeViewSet(ApiReadOnlyViewSet):
