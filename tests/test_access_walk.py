@@ -16,6 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -69,6 +70,9 @@ ROUTES: dict[str, Route] = {
         Kind.SCOPED, {"code": "code", "kpi_code": "kpi"}
     ),
     "compare/": Route(Kind.LIST),
+    # the portal names its partner in the query (?partner=CODE, for managers): B's code is there
+    "portal/": Route(Kind.SCOPED),
+    "portal/method/": Route(Kind.SCOPED),
     "config/whatif/": Route(Kind.MANAGERS),
     "config/models/": Route(Kind.ADMINS),
     "config/models/<slug:model>/draft/": Route(Kind.ADMINS, {"model": "model"}),
@@ -463,11 +467,12 @@ def walk_as(user: User, pattern: str, b: dict[str, str], *, partner_user: bool) 
     if must_refuse:
         assert refused(response), f"{what}: {response.status_code}, not refused"
     before = snapshot()
+    address = f"{url}?{urlencode(QUERY)}"  # where the GET went: B named in the query too
     for method in write_methods(pattern):
         if method == "post":
-            response = client.post(url, WRITE_BODY)
+            response = client.post(address, WRITE_BODY)
         else:
-            response = getattr(client, method)(url, WRITE_BODY, content_type="application/json")
+            response = getattr(client, method)(address, WRITE_BODY, content_type="application/json")
         what = f"{method.upper()} {url} as {user.username}"
         assert response.status_code < 500, f"{what}: {response.status_code}"
         if must_refuse:
@@ -545,3 +550,36 @@ def test_a_route_or_admin_model_missing_from_the_table_is_not_walked_silently():
     assert classify("admin/partners/partner/<path:object_id>/change/") == Route(
         Kind.ADMIN_SITE, {"object_id": "id", "id": "id"}
     )
+
+
+OWN_PAGES = [
+    "/",
+    "/portal/",
+    "/portal/method/",
+    "/partners/ACME/",
+    "/partners/ACME/export.csv",
+    "/partners/ACME/export.xlsx",
+    "/partners/ACME/explain/revenue/",
+    "/partners/ACME/explain/nps/",
+    "/partners/ACME/explain/late_deliveries/",
+    "/api/v1/partners/",
+    "/api/v1/partners/ACME/",
+    "/api/v1/scorecards/",
+    "/api/v1/scorecards/ACME/2026-Q3/",
+    "/api/v1/tier-changes/",
+    "/api/v1/metric-values/",
+    "/api/v1/target-overrides/",
+]
+
+
+@pytest.mark.parametrize("url", OWN_PAGES)
+def test_partner_users_own_pages_name_no_other_partner(walked, url):
+    """A's own pages, charts, exports and API (peers' medians and benchmarks included) name no
+    other partner: B is A's peer (same partner type), so this is where B would show."""
+    world, _ = walked
+    client = Client()
+    client.force_login(world.acme_user)
+    response = client.get(url, follow=True)
+    assert response.status_code == 200, url
+    assert "ACME" in body_text(response) or "Acme" in body_text(response), url
+    assert_no_b_data(response, f"GET {url} as acme")
