@@ -117,6 +117,6 @@ def test_partner_user_is_refused_the_import_page(world, browser_page, live_serve
     world.acme_user.save()
     page, base = browser_page, live_server.url
     login(page, base, "acme", "acme-pass-123")
-    assert page.url.endswith("/partners/ACME/")
+    assert page.url.endswith("/portal/")  # a partner user lands on their portal
     response = page.goto(f"{base}/imports/")
     assert response.status == 404
