@@ -143,6 +143,16 @@ def visible_partners(user: User) -> QuerySet[Partner]:
     return Partner.objects.none()
 
 
+def may_see(user: User, partner: Partner) -> bool:
+    """visible_partners' rule for a partner in hand, without a query (templates use it)."""
+    current = role(user)
+    if sees_all_partners(user):
+        return True
+    if current == Role.MANAGER:
+        return partner.manager_id == user.pk
+    return current == Role.PARTNER and portal_partner_id(user) == partner.pk
+
+
 def partner_for_user(user: User, code: str) -> Partner:
     """The partner with this code if the user may see it; 404 otherwise (never 403, so a
     partner user cannot even learn which codes exist)."""
@@ -168,5 +178,5 @@ def can_invite(user: User, partner: Partner) -> bool:
     """Partner admins invite colleagues of their own partner; managers invite the users of the
     partners they see (a partner's first user, who becomes its partner admin)."""
     if is_manager(user):
-        return visible_partners(user).filter(pk=partner.pk).exists()
-    return is_partner_admin(user) and portal_partner_id(user) == partner.pk
+        return may_see(user, partner)
+    return is_partner_admin(user) and may_see(user, partner)
