@@ -86,7 +86,9 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_for_token(token)
     except InvitationRefused as refused:
-        return render(request, "partners/invitation_invalid.html", {"reason": str(refused)}, 410)
+        return render(
+            request, "partners/invitation_invalid.html", {"reason": str(refused)}, status=410
+        )
     invitee = get_user_model()(username=invitation.email, email=invitation.email)
     form = AcceptForm(invitee, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -96,7 +98,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             )
         except InvitationRefused as refused:
             context = {"reason": str(refused)}
-            return render(request, "partners/invitation_invalid.html", context, 410)
+            return render(request, "partners/invitation_invalid.html", context, status=410)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to the {invitation.partner.name} portal.")
         return redirect("home")
