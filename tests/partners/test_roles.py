@@ -186,3 +186,12 @@ def test_admin_lists_access_events(world, client):
     page = client.get(reverse("admin:partners_accessevent_changelist"))
     assert page.status_code == 200
     assert b"nobody" in page.content and b"Sign-in failed" in page.content
+
+
+def test_whatif_shows_every_partner_so_only_those_who_see_all_open_it(world, initech, client):
+    client.force_login(world.manager)
+    assert client.get(reverse("whatif")).status_code == 404
+    assert reverse("whatif") not in client.get(reverse("portfolio")).content.decode()
+    ManagerProfile.objects.create(user=world.manager, sees_all_partners=True)
+    assert client.get(reverse("whatif")).status_code == 200
+    assert reverse("whatif") in client.get(reverse("portfolio")).content.decode()
