@@ -171,7 +171,7 @@ def is_partner_admin(user: User) -> bool:
     """A portal user who may invite colleagues of its own partner."""
     if role(user) != Role.PARTNER:
         return False
-    return bool(getattr(user.portal, "is_partner_admin", False))
+    return bool(getattr(getattr(user, "portal", None), "is_partner_admin", False))
 
 
 def can_invite(user: User, partner: Partner) -> bool:

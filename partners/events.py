@@ -3,7 +3,7 @@ asked for a password reset, exported what, and when. Model changes (roles includ
 partner admin flag, a manager's sees-all setting, group membership) are in the audit trail of
 simple-history; these are the acts that change no model."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 
 from partners.models import AccessEvent
@@ -14,12 +14,12 @@ Kind = AccessEvent.Kind
 def record_event(
     kind: str,
     *,
-    user: AbstractBaseUser | AnonymousUser | None = None,
+    user: User | AnonymousUser | None = None,
     username: str = "",
     what: str = "",
     request: HttpRequest | None = None,
 ) -> AccessEvent:
-    known = user if user is not None and user.is_authenticated else None
+    known = user if isinstance(user, User) else None
     return AccessEvent.objects.create(
         kind=kind,
         user=known,
@@ -29,7 +29,7 @@ def record_event(
     )
 
 
-def record_export(user: AbstractBaseUser | AnonymousUser, what: str) -> AccessEvent:
+def record_export(user: User | AnonymousUser, what: str) -> AccessEvent:
     """One export a user downloaded: `what` names it (e.g. "scorecard ACME 2026-Q3 csv")."""
     return record_event(Kind.EXPORT, user=user, what=what)
 

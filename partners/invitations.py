@@ -12,7 +12,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
@@ -43,7 +43,7 @@ def account_exists(email: str) -> bool:
 
 
 def invitation_send(
-    *, partner: Partner, email: str, invited_by: AbstractBaseUser, request: HttpRequest
+    *, partner: Partner, email: str, invited_by: User, request: HttpRequest
 ) -> Invitation:
     """Records the invitation and e-mails its link. Refused (InvitationRefused) when the user
     may not invite to this partner or the address already has an account."""
@@ -108,9 +108,7 @@ def _check_usable(invitation: Invitation) -> None:
         )
 
 
-def invitation_accept(
-    *, invitation: Invitation, password: str, request: HttpRequest
-) -> AbstractBaseUser:
+def invitation_accept(*, invitation: Invitation, password: str, request: HttpRequest) -> User:
     """Uses the invitation (once) and creates the invitee's account: a portal user of the
     invitation's partner, with the password given (validated by the caller's form)."""
     with transaction.atomic():

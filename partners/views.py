@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -52,7 +53,7 @@ def invite(request: HttpRequest, code: str) -> HttpResponse:
     """Partner admins invite colleagues of their partner; managers the users of a partner
     they see. Anyone else: 404, as for a partner they may not see."""
     partner = partner_for_user(request.user, code)
-    if not can_invite(request.user, partner):
+    if not isinstance(request.user, User) or not can_invite(request.user, partner):
         raise Http404("No such partner.")
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -97,13 +98,18 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 invitation=invitation, password=form.cleaned_data["new_password1"], request=request
             )
         except InvitationRefused as refused:
-            context = {"reason": str(refused)}
-            return render(request, "partners/invitation_invalid.html", context, status=410)
+            return _invitation_refused(request, refused)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to the {invitation.partner.name} portal.")
         return redirect("home")
     context = {"invitation": invitation, "form": form}
     return render(request, "partners/invitation_accept.html", context)
+
+
+def _invitation_refused(request: HttpRequest, refused: InvitationRefused) -> HttpResponse:
+    """A used, expired or broken link: 410 Gone, with the reason in words."""
+    context = {"reason": str(refused)}
+    return render(request, "partners/invitation_invalid.html", context, status=410)
 
 
 # -- passwords ------------------------------------------------------------------------------
@@ -132,15 +138,20 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
-def password_reset_allowed(*, email: str, address: str | None) -> bool:
-    """Counts this request against the hour's limit of the e-mail and of the address."""
+def password_reset_counters(*, email: str, address: str | None) -> list[tuple[str, int]]:
+    """The cache keys counting an hour's reset requests, with their limits: one per e-mail
+    address typed, one per client address (five times higher: an office behind one address)."""
     limit = settings.PASSWORD_RESET_LIMIT_PER_HOUR
-    keys = [("email", hashlib.sha256(email.encode()).hexdigest(), limit)]
+    counters = [(f"password-reset:email:{hashlib.sha256(email.encode()).hexdigest()}", limit)]
     if address:
-        keys.append(("ip", address, limit * 5))  # an office behind one address
+        counters.append((f"password-reset:ip:{address}", limit * 5))
+    return counters
+
+
+def password_reset_allowed(*, email: str, address: str | None) -> bool:
+    """Counts this request against the hour's limits of the e-mail and of the address."""
     allowed = True
-    for kind, value, most in keys:
-        key = f"password-reset:{kind}:{value}"
+    for key, most in password_reset_counters(email=email, address=address):
         cache.add(key, 0, timeout=3600)
         allowed &= cache.incr(key) <= most
     return allowed

@@ -21,7 +21,9 @@ def invite(client, code: str, email: str):
 
 
 def link_of(message) -> str:
-    return re.search(r"http://testserver(/invitations/\S+/)", message.body).group(1)
+    found = re.search(r"http://testserver(/invitations/\S+/)", message.body)
+    assert found is not None, message.body
+    return found.group(1)
 
 
 @pytest.fixture
