@@ -195,3 +195,22 @@ def test_whatif_shows_every_partner_so_only_those_who_see_all_open_it(world, ini
     ManagerProfile.objects.create(user=world.manager, sees_all_partners=True)
     assert client.get(reverse("whatif")).status_code == 200
     assert reverse("whatif") in client.get(reverse("portfolio")).content.decode()
+
+
+def test_restricted_manager_follows_only_own_imports_and_imports_no_partners(
+    world, initech, client, django_capture_on_commit_callbacks
+):
+    other = User.objects.get(username="other-manager")
+    theirs = ImportJob.objects.create(
+        kind="metric_values", user=other, original_name="x.csv", status="invalid"
+    )
+    client.force_login(world.manager)
+    for name in ["import-detail", "import-status"]:
+        assert client.get(reverse(name, args=[theirs.pk])).status_code == 404, name
+    assert b"x.csv" not in client.get(reverse("imports")).content
+    upload = SimpleUploadedFile("partners.csv", b"code,name,type,region,manager\n")
+    refused = client.post(reverse("imports"), {"file": upload, "kind": "partners"})
+    assert b"Partner imports are for admins and managers who see every partner" in (refused.content)
+    assert ImportJob.objects.count() == 1
+    client.force_login(world.admin)
+    assert client.get(reverse("import-detail", args=[theirs.pk])).status_code == 200
