@@ -214,3 +214,23 @@ def test_restricted_manager_follows_only_own_imports_and_imports_no_partners(
     assert ImportJob.objects.count() == 1
     client.force_login(world.admin)
     assert client.get(reverse("import-detail", args=[theirs.pk])).status_code == 200
+
+
+def test_scorecard_names_only_neighbours_the_manager_sees(world, initech, client):
+    """Ranked just above ACME is INITECH (another manager's): not named, not in the link."""
+    from assessments.services import scorecards_recompute
+
+    for partner, revenue in [(world.acme, 100000), (initech, 110000), (world.globex, 50000)]:
+        for kpi, value in [(world.revenue, revenue), (world.nps, 40), (world.late, 5)]:
+            MetricValue.objects.create(
+                partner=partner, kpi=kpi, observed_on="2026-08-01", value=value
+            )
+    scorecards_recompute(period_id=world.q3.pk, trigger="test")
+    client.force_login(world.manager)
+    page = client.get(reverse("scorecard", args=["ACME"]), {"period": "2026-Q3"})
+    html = page.content.decode()
+    assert "Initech" not in html and "INITECH" not in html
+    assert "partners=ACME&amp;partners=GLOBEX&amp;" in html  # compare with the one below
+    client.force_login(world.admin)
+    html = client.get(reverse("scorecard", args=["ACME"]), {"period": "2026-Q3"}).content
+    assert b"partners=ACME&amp;partners=INITECH&amp;partners=GLOBEX" in html
