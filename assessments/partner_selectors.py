@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assessments.dashboards import CACHE_SECONDS, cache_key, recompute_generations
@@ -310,12 +311,17 @@ def peer_medians(
     return out
 
 
-def neighbours(card: Scorecard) -> list[tuple[str, str, float | None, int | None]]:
+def neighbours(
+    card: Scorecard, *, among: QuerySet | None = None
+) -> list[tuple[str, str, float | None, int | None]]:
     """The partners ranked just above and just below this ok scorecard in its peer group:
-    (code, name, score, rank), best first. One query (two index range scans)."""
+    (code, name, score, rank), best first; only partners `among` (the viewer's visible
+    partners) when given. One query (two index range scans)."""
     peers = Scorecard.objects.filter(
         period_id=card.period_id, partner_type_id=card.partner_type_id, status="ok"
     ).exclude(partner_id=card.partner_id)
+    if among is not None:
+        peers = peers.filter(partner__in=among)
     columns = ("partner__code", "partner__name", "score", "rank")
     # ordered along the peer index (period, type, score): two short index scans
     above = peers.filter(score__gte=card.score).order_by("score", "partner_id")[:1]
@@ -392,9 +398,12 @@ class ScorecardPage:
         return [n for n in self.then_needs if n.need.out_of_reach]
 
 
-def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> ScorecardPage | None:
+def scorecard_page(
+    *, partner, period_code: str | None, show_peers: bool, peers_among: QuerySet | None = None
+) -> ScorecardPage | None:
     """Everything the scorecard page shows, in at most 7 queries; None for an unknown period.
-    `show_peers`: peers may be named (managers); else peer medians need MIN_PEERS_SHOWN."""
+    `show_peers`: peers may be named (managers), those `peers_among` (the partners the viewer
+    sees; None: all); else peer medians need MIN_PEERS_SHOWN."""
     periods = periods_load()
     cards = {
         card.period_id: card
@@ -457,7 +466,7 @@ def scorecard_page(*, partner, period_code: str | None, show_peers: bool) -> Sco
         page.falls_period = periods.later(period, card.falls_in)
     page.basis = projection_basis(cards, periods, period) if card.status == "ok" else []
     if show_peers and card.status == ScorecardStatus.OK and card.score is not None:
-        page.neighbours = neighbours(card)
+        page.neighbours = neighbours(card, among=peers_among)
     return page
 
 

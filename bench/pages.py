@@ -49,7 +49,7 @@ def spread_world(seed_type_code: str = "reseller") -> None:
 
     from kpis.models import ModelLine, ScoringModel, ScoringModelVersion, Tier
     from partners.access import MANAGERS_GROUP
-    from partners.models import PartnerType, Region
+    from partners.models import ManagerProfile, PartnerType, Region
 
     base = ScoringModelVersion.objects.get(model__partner_type__code=seed_type_code)
     lines = list(base.lines.order_by("kpi_id"))
@@ -75,6 +75,8 @@ def spread_world(seed_type_code: str = "reseller") -> None:
     group, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
     managers = User.objects.bulk_create(User(username=f"manager{i:02d}") for i in range(MANAGERS))
     group.user_set.add(*managers)
+    # manager00, who requests the pages, sees every partner (partners.access)
+    ManagerProfile.objects.create(user=managers[0], sees_all_partners=True)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE partners_partner SET partner_type_id = (%s::bigint[])[id %% 4 + 1], "

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from kpis.imports.jobs import import_job_confirm, import_job_create, import_job_progress
 from kpis.models import ImportJob, ImportKind, ImportProfile
-from partners.access import can_import
+from partners.access import can_import, sees_all_partners
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx")
 
@@ -16,6 +16,13 @@ ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx")
 def _require_importer(user) -> None:
     if not can_import(user):
         raise Http404("Imports are for channel managers and admins.")
+
+
+def _jobs(user):
+    """The imports a user may follow: all of them for those who see every partner, else their
+    own (a job's errors and sample name partners)."""
+    jobs = ImportJob.objects.all()
+    return jobs if sees_all_partners(user) else jobs.filter(user=user)
 
 
 class UploadForm(forms.Form):
@@ -42,17 +49,25 @@ class UploadForm(forms.Form):
             )
         return upload
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean(self):
         data = super().clean()
         if data.get("profile") and data.get("kind") == ImportKind.PARTNERS:
             raise forms.ValidationError("Profiles apply to metric values, not partners.")
+        if data.get("kind") == ImportKind.PARTNERS and not sees_all_partners(self.user):
+            raise forms.ValidationError(  # it may create partners and reassign managers
+                "Partner imports are for admins and managers who see every partner."
+            )
         return data
 
 
 @login_required
 def imports(request: HttpRequest) -> HttpResponse:
     _require_importer(request.user)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         job = import_job_create(
             user=request.user,
@@ -61,7 +76,7 @@ def imports(request: HttpRequest) -> HttpResponse:
             profile=form.cleaned_data["profile"],
         )
         return redirect("import-detail", pk=job.pk)
-    history = Paginator(ImportJob.objects.select_related("user", "profile"), 25)
+    history = Paginator(_jobs(request.user).select_related("user", "profile"), 25)
     return render(
         request,
         "kpis/imports.html",
@@ -75,7 +90,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_importer(request.user)
-    job = get_object_or_404(ImportJob.objects.select_related("user", "profile"), pk=pk)
+    job = get_object_or_404(_jobs(request.user).select_related("user", "profile"), pk=pk)
     return render(
         request,
         "kpis/import_detail.html",
@@ -89,7 +104,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def import_status(request: HttpRequest, pk: int) -> JsonResponse:
     _require_importer(request.user)
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = get_object_or_404(_jobs(request.user), pk=pk)
     return JsonResponse(
         {
             "status": job.status,
@@ -104,7 +119,7 @@ def import_status(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     _require_importer(request.user)
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = get_object_or_404(_jobs(request.user), pk=pk)
     if not import_job_confirm(job=job):
         messages.warning(request, "This import is not waiting for confirmation.")
     return redirect("import-detail", pk=job.pk)

@@ -1,4 +1,4 @@
-from partners.access import can_import, is_manager, is_partner_user, role
+from partners.access import can_import, is_manager, is_partner_user, role, sees_all_partners
 
 
 def role_flags(request) -> dict:
@@ -9,4 +9,5 @@ def role_flags(request) -> dict:
         "is_manager": is_manager(user),
         "is_partner_user": is_partner_user(user),
         "can_import": can_import(user),
+        "sees_all_partners": sees_all_partners(user),
     }

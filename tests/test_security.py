@@ -83,6 +83,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "PARTNERSCORE_PRODUCTION": "true",
         "SECRET_KEY": "x" * 60 + "-production-secret-for-the-check",
         "ALLOWED_HOSTS": "partners.example.com",
+        "EMAIL_HOST": "smtp.example.com",
     }
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 
 from kpis.models import KPI, ModelLine, Period, ScoringModel, ScoringModelVersion, Tier
 from partners.access import MANAGERS_GROUP
-from partners.models import Partner, PartnerType, PortalUser, Region
+from partners.models import ManagerProfile, Partner, PartnerType, PortalUser, Region
 
 
 @dataclass
@@ -90,3 +90,11 @@ def world_build() -> World:
         nps,
         late,
     )
+
+
+def sees_all(user: User) -> None:
+    """Lets a channel manager see every partner, not only those assigned to them (the
+    persona manages ACME and GLOBEX): for tests of the whole portfolio."""
+    ManagerProfile.objects.update_or_create(user=user, defaults={"sees_all_partners": True})
+    for cached in ("_ps_role", "_ps_sees_all"):  # partners.access caches on the instance
+        user.__dict__.pop(cached, None)

@@ -27,6 +27,7 @@ from assessments.selectors import (
 )
 from kpis.models import Period
 from partners.access import is_manager, partner_for_user, visible_partners
+from partners.events import record_export
 
 
 class BadExport(Exception):
@@ -82,6 +83,7 @@ def _portfolio(request: HttpRequest, fmt: str) -> HttpResponseBase:
     except BadExport as error:
         return _problem(error)
     rows = portfolio_export_rows(scorecards=cards.qs)
+    record_export(request.user, f"portfolio {period.code} {fmt} {request.GET.urlencode()}".strip())
     return _export(fmt, f"portfolio-{period.code}", PORTFOLIO_EXPORT_HEADER, rows, "Portfolio")
 
 
@@ -98,6 +100,7 @@ def _scorecard(request: HttpRequest, code: str, fmt: str) -> HttpResponseBase:
         return _problem(error)
     rows = scorecard_export_rows(partner=partner, period=period)
     name = f"scorecard-{partner.code}-{period.code}"
+    record_export(request.user, f"scorecard {partner.code} {period.code} {fmt}")
     return _export(fmt, name, SCORECARD_EXPORT_HEADER, rows, "Scorecard")
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from assessments import charts
 from assessments.kpi_explain import kpi_explain
 from assessments.partner_selectors import ScorecardPage, compare_page, scorecard_page
-from partners.access import is_manager, partner_for_user, visible_partners
+from partners.access import is_manager, partner_for_user, sees_all_partners, visible_partners
 
 COMPARE_MIN, COMPARE_MAX = 2, 4
 
@@ -21,7 +21,11 @@ def scorecard(request: HttpRequest, code: str) -> HttpResponse:
     partner = partner_for_user(request.user, code)  # 404 for a partner the user may not see
     manager = is_manager(request.user)
     page = scorecard_page(
-        partner=partner, period_code=request.GET.get("period"), show_peers=manager
+        partner=partner,
+        period_code=request.GET.get("period"),
+        show_peers=manager,
+        # the neighbours named are among the partners this manager sees
+        peers_among=None if sees_all_partners(request.user) else visible_partners(request.user),
     )
     if page is None:
         raise Http404("No such period.")

@@ -180,7 +180,7 @@ class MetricValueSerializer(serializers.ModelSerializer):
         if isinstance(data, Mapping):
             row = {name: data.get(name, self._stored(name)) for name in API_FIELDS}
             errors: dict[str, list[str]] = {}
-            for error in api_row_errors(row):
+            for error in api_row_errors(row, user=self.context["request"].user):
                 errors.setdefault(API_FIELD_OF[error.field], []).append(error.message)
             if errors:
                 raise serializers.ValidationError(errors)

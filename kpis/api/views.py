@@ -218,7 +218,7 @@ class MetricValueBulkView(ApiView):
             return body
         rows, preview = body
         try:
-            result = metric_values_upsert(rows, preview=preview)
+            result = metric_values_upsert(rows, preview=preview, user=request.user)
         except ImportFailed as exc:
             errors = [
                 {"index": e.line, "field": API_FIELD_OF.get(e.field, e.field), "message": e.message}

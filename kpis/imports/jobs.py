@@ -8,6 +8,7 @@ is visible while the import's own transaction is still open."""
 import io
 import logging
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
@@ -139,4 +140,12 @@ def import_job_run(*, job_id: int, preview: bool) -> ImportJob:
 def _run(job: ImportJob, stream, *, progress, preview: bool) -> ImportResult:
     if job.kind == ImportKind.PARTNERS:
         return partners_import(stream, progress=progress, preview=preview)
-    return metric_values_import(stream, progress=progress, preview=preview, profile=job.profile)
+    return metric_values_import(
+        stream, progress=progress, preview=preview, profile=job.profile, user=_importer(job)
+    )
+
+
+def _importer(job: ImportJob):
+    """The user the import's rows are checked against; a job whose user is gone may write
+    nothing (AnonymousUser sees no partner)."""
+    return job.user if job.user is not None else AnonymousUser()

@@ -33,10 +33,12 @@ def metric_values_import(
     progress: Callable[[int], None] | None = None,
     preview: bool = False,
     profile=None,
+    user=None,
 ) -> ImportResult:
     """Validate and upsert a CSV of metric values. Raises ImportFailed listing every bad row.
     With preview=True nothing is written: the result has the counts and the first rows.
-    A profile (kpis.models.ImportProfile) reads someone else's export (kpis/imports/readers.py)."""
+    A profile (kpis.models.ImportProfile) reads someone else's export (kpis/imports/readers.py).
+    With a user, rows for partners the user may not see are refused (partners.access)."""
     errors: list[RowError] = []
     if profile is None:
         chunks = ((chunk[list(COLUMNS)], lines) for chunk, lines in read_csv_chunks(stream, errors))
@@ -52,16 +54,19 @@ def metric_values_import(
         combine=combine,
         date_hint=date_hint,
         empty_message="the file has a header but no data rows",
+        user=user,
     )
 
 
-def metric_values_upsert(rows: list[dict], *, preview: bool = False) -> ImportResult:
+def metric_values_upsert(rows: list[dict], *, preview: bool = False, user=None) -> ImportResult:
     """The same for rows from the API ({partner, kpi, observed_on, value}); RowError.line is
     the row's 0-based index."""
     frame = api_rows_frame(rows)
     errors: list[RowError] = []
     chunks = [(frame, np.arange(len(frame)))] if rows else []
-    return _ingest(iter(chunks), errors, preview=preview, empty_message="no rows were sent")
+    return _ingest(
+        iter(chunks), errors, preview=preview, empty_message="no rows were sent", user=user
+    )
 
 
 def _ingest(
@@ -73,8 +78,9 @@ def _ingest(
     empty_message: str,
     combine: str = "error",
     date_hint: str = "YYYY-MM-DD",
+    user=None,
 ) -> ImportResult:
-    lookups = Lookups.load()
+    lookups = Lookups.load() if user is None else Lookups.load(user=user)
     result = ImportResult()
     n_errors = n_bad_rows = 0
     with transaction.atomic():

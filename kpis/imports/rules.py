@@ -20,7 +20,10 @@ from kpis.models import (
     Source,
     closed_period_message,
 )
+from partners.access import visible_partners
 from partners.models import Partner
+
+_ANYONE = object()  # Lookups.load without a user: no restriction (the management command)
 
 
 @dataclass
@@ -30,6 +33,9 @@ class Lookups:
     formula_kpis: set[str]
     nps_kpis: set[str]
     closed_periods: list[tuple[pd.Timestamp, pd.Timestamp, str]]  # start, end, code
+    # The partners (ids) the importing user may write values for; None: every partner (the
+    # management command, which has no user).
+    writable: set[int] | None = None
 
     @classmethod
     def load(
@@ -37,17 +43,27 @@ class Lookups:
         *,
         partner_codes: Collection[str] | None = None,
         kpi_codes: Collection[str] | None = None,
+        user=_ANYONE,
     ) -> "Lookups":
-        """Every partner and KPI, or only those with the codes given (one row's)."""
+        """Every partner and KPI, or only those with the codes given (one row's). With a user,
+        the partners they may not see (partners.access.visible_partners) are refused."""
         partners, kpis = Partner.objects.all(), KPI.objects.all()
         if partner_codes is not None:
             partners = partners.filter(code__in=partner_codes)
+        writable = None
+        if user is not _ANYONE:
+            writable = set(
+                visible_partners(user)
+                .filter(pk__in=partners.values("pk"))
+                .values_list("pk", flat=True)
+            )
         if kpi_codes is not None:
             kpis = kpis.filter(code__in=kpi_codes)
         kpis = list(kpis.values_list("code", "id", "source", "aggregation"))
         return cls(
             partners=dict(partners.values_list("code", "id")),
             kpis={code: pk for code, pk, _, _ in kpis},
+            writable=writable,
             formula_kpis={code for code, _, source, _ in kpis if source == Source.FORMULA},
             nps_kpis={code for code, _, _, agg in kpis if agg == Aggregation.NPS},
             closed_periods=[
@@ -78,6 +94,11 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
             "partner_code",
             partner_id.isna(),
             lambda i: f"unknown partner code {short(partner_code.iat[i])}",
+        ),
+        (
+            "partner_code",
+            _not_writable(partner_id, lookups.writable),
+            lambda i: f"partner {partner_code.iat[i]} is not one of your partners",
         ),
         ("kpi_code", kpi_id.isna(), lambda i: f"unknown KPI code {short(kpi_code.iat[i])}"),
         (
@@ -137,6 +158,13 @@ def validate_rows(chunk: pd.DataFrame, lines: np.ndarray, lookups: Lookups, date
     return rows, errors
 
 
+def _not_writable(partner_id: pd.Series, writable: set[int] | None) -> pd.Series:
+    """Known partners the importing user may not see (partners.access.visible_partners)."""
+    if writable is None:
+        return pd.Series(False, index=partner_id.index)
+    return partner_id.notna() & ~partner_id.isin(list(writable))
+
+
 def _closed_period_index(
     day: pd.Series, closed_periods: list[tuple[pd.Timestamp, pd.Timestamp, str]]
 ) -> pd.Series:
@@ -180,11 +208,13 @@ def api_rows_frame(rows: list[Mapping]) -> pd.DataFrame:
     )
 
 
-def api_row_errors(row: Mapping) -> list[RowError]:
+def api_row_errors(row: Mapping, *, user) -> list[RowError]:
     """One API row through validate_rows: the errors (and messages) a file or bulk row gets,
     for the API's single writes. Looks up only this row's codes."""
     frame = api_rows_frame([row])
     codes = {column: {frame.at[0, column], frame.at[0, column].strip()} for column in COLUMNS}
-    lookups = Lookups.load(partner_codes=codes["partner_code"], kpi_codes=codes["kpi_code"])
+    lookups = Lookups.load(
+        partner_codes=codes["partner_code"], kpi_codes=codes["kpi_code"], user=user
+    )
     _, errors = validate_rows(frame, np.zeros(1, dtype="int64"), lookups, "YYYY-MM-DD")
     return errors

@@ -34,7 +34,7 @@ from kpis.models import (
     VersionStatus,
 )
 from partners.access import MANAGERS_GROUP
-from partners.models import Partner, PartnerType, PortalUser, Region
+from partners.models import ManagerProfile, Partner, PartnerType, PortalUser, Region
 from partnerscore.demo.catalog import (
     DEFAULT_MODEL_LINES,
     KPI_CATALOG,
@@ -187,6 +187,8 @@ def _managers(*, with_users: bool) -> list[int]:
         password = "manager" if persona else None
         users.append(_user(username, password=password, last_name=last, **fields))
     Group.objects.get_or_create(name=MANAGERS_GROUP)[0].user_set.add(*users)
+    if with_users:  # the persona looks after the whole demo portfolio; the others their own
+        ManagerProfile.objects.update_or_create(user=users[0], defaults={"sees_all_partners": True})
     return [user.pk for user in users]
 
 
@@ -204,7 +206,9 @@ def _personas(world: DemoWorld, partner_ids: np.ndarray) -> int:
     rows = [first, *others[:1]]
     for username, row in zip(("partner", "partner2"), rows, strict=False):
         user = _user(username, password=username, email=f"{username}@example.com")
-        PortalUser.objects.update_or_create(user=user, defaults={"partner_id": partner_ids[row]})
+        PortalUser.objects.update_or_create(  # partner admins: they invite their colleagues
+            user=user, defaults={"partner_id": partner_ids[row], "is_partner_admin": True}
+        )
     return 1 + len(rows)
 
 

@@ -12,6 +12,7 @@ from assessments.services import scorecards_recompute
 from kpis.models import MetricValue, ModelLine, ScoringModel, ScoringModelVersion, Tier
 from partners.access import MANAGERS_GROUP
 from partners.models import Partner, PartnerType, Region
+from tests.world import sees_all
 
 pytestmark = pytest.mark.usefixtures("portfolio")  # one world for the module
 
@@ -27,6 +28,7 @@ def portfolio(scored_module, django_db_blocker) -> None:
 
 
 def _portfolio_build(world) -> None:
+    sees_all(world.manager)  # the page shows what the admin's API shows: every partner
     manager2 = User.objects.create_user("manager2", password="m2-pass-123")
     manager2.groups.add(Group.objects.get(name=MANAGERS_GROUP))
     apac = Region.objects.create(code="apac", name="APAC")

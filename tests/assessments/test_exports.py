@@ -26,6 +26,7 @@ from assessments.selectors import PORTFOLIO_EXPORT_HEADER, SCORECARD_EXPORT_HEAD
 from assessments.services import scorecards_recompute
 from kpis.models import MetricValue, Period
 from partners.models import Partner, Region
+from tests.world import sees_all
 
 MAY, AUG = dt.date(2026, 5, 1), dt.date(2026, 8, 1)
 EVIL_NAME = '=HYPERLINK("http://evil.example","click")'
@@ -36,6 +37,7 @@ def scored(world):
     """Q3 cards shaped like SCORING.md's worked examples; ACME also has a Q2 card (a trend).
     ACME 88.2 Gold, PLUS 80.0 Gold, AT 52.0 Member, GLOBEX 28.571... Member, and EVIL 100 with
     insufficient data (it sorts after the scored ones)."""
+    sees_all(world.manager)  # the new partners are nobody's
     apac = Region.objects.create(code="apac", name="APAC")
     made = {
         code: Partner.objects.create(code=code, name=name, partner_type=world.reseller, region=r)

@@ -11,9 +11,11 @@ from assessments.models import Scorecard
 from assessments.services import scorecards_recompute
 from kpis.models import MetricValue
 from partners.models import Partner
+from tests.world import sees_all
 
 
 def seed_partners(world, n):
+    sees_all(world.manager)
     partners = Partner.objects.bulk_create(
         Partner(code=f"P{i:05d}", name=f"Partner {i}", partner_type=world.reseller)
         for i in range(n)

@@ -17,6 +17,7 @@ from assessments.models import Scorecard
 from assessments.services import scorecards_recompute
 from kpis.models import KPI, MetricValue, ModelLine, ScoringModel, ScoringModelVersion, Tier
 from partners.models import Partner, PartnerType, Region
+from tests.world import sees_all
 
 Q2_DAY, Q3_DAY = dt.date(2026, 5, 15), dt.date(2026, 8, 15)
 
@@ -26,6 +27,7 @@ def portfolio(world):
     """20 resellers whose revenue moves between Q2 and Q3 (ups, downs, stays), an
     insufficient-data partner scoring 100, a partner without data, and 6 distributors whose
     model puts Silver at 50 (so 'Silver' means two things)."""
+    sees_all(world.manager)  # some partners below are nobody's
     apac = Region.objects.create(code="apac", name="APAC")
     distributor = PartnerType.objects.create(code="distributor", name="Distributor")
     model = ScoringModel.objects.create(code="dist", name="Distributor", partner_type=distributor)

@@ -17,6 +17,7 @@ from assessments.models import Scorecard
 from assessments.services import scorecards_recompute
 from kpis.models import KPI, MetricValue, ModelLine, Period, TargetOverride, Tier
 from partners.models import Partner
+from tests.world import sees_all
 
 Q1 = dt.date(2026, 2, 15)
 Q2 = dt.date(2026, 5, 15)
@@ -290,6 +291,7 @@ def count_queries(client, url, params):
 
 
 def more_partners(world, n, prefix):
+    sees_all(world.manager)
     partners = Partner.objects.bulk_create(
         Partner(code=f"{prefix}{i:04d}", name=f"{prefix} {i}", partner_type=world.reseller)
         for i in range(n)
@@ -485,7 +487,9 @@ def test_compare_unions_the_kpis_of_different_models(scored, client):
     ModelLine.objects.create(version=version, kpi=uptime, weight=50, floor=90, target=99)
     ModelLine.objects.create(version=version, kpi=scored.nps, weight=50, floor=0, target=50)
     Tier.objects.create(version=version, name="Member", min_score=0)
-    initech = Partner.objects.create(code="INITECH", name="Initech", partner_type=msp)
+    initech = Partner.objects.create(
+        code="INITECH", name="Initech", partner_type=msp, manager=scored.manager
+    )
     MetricValue.objects.create(partner=initech, kpi=uptime, observed_on=Q3, value=99.5)
     scorecards_recompute(period_id=scored.q3.pk, trigger="test")
     client.force_login(scored.manager)

@@ -34,8 +34,8 @@ def browser_page(recording_page):
 def peers(scored):
     """Six more resellers, so the peer median and the neighbours are worth drawing."""
     for i in range(6):
-        partner = Partner.objects.create(
-            code=f"R{i}", name=f"Reseller {i}", partner_type=scored.reseller
+        partner = Partner.objects.create(  # the manager's: named as neighbours
+            code=f"R{i}", name=f"Reseller {i}", partner_type=scored.reseller, manager=scored.manager
         )
         values(scored, partner, Q2, revenue=30000 + 15000 * i, nps=20 + 5 * i, late=18 - 2 * i)
         values(scored, partner, Q3, revenue=40000 + 16000 * i, nps=25 + 4 * i, late=16 - 2 * i)
