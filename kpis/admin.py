@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from kpis.forms import KPIForm
 from kpis.models import (
     KPI,
     ImportJob,
@@ -22,24 +23,6 @@ from kpis.services import (
     version_draft_create,
     version_publish,
 )
-
-
-class KPIForm(forms.ModelForm):
-    """The formula rule is KPI.clean(), which the form runs (model validation)."""
-
-    class Meta:
-        model = KPI
-        fields = [
-            "code",
-            "name",
-            "category",
-            "unit",
-            "direction",
-            "source",
-            "aggregation",
-            "formula",
-            "description",
-        ]
 
 
 @admin.register(KPI)

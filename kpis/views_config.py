@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kpis.drafts import DraftExists, draft_create
 from kpis.editor_form import form_apply, form_from_post, form_from_version, form_json
+from kpis.forms import KPIForm
 from kpis.models import (
     KPI,
     MissingPolicy,
@@ -151,29 +152,16 @@ def version_validate(request: HttpRequest, model: str, pk: int) -> JsonResponse:
 # -- KPIs ---------------------------------------------------------------------------------------
 
 
-class KPIForm(forms.ModelForm):
-    """KPI.clean() is the formula rule (syntax, unknown codes, cycles): full_clean runs it."""
+class KPIEditForm(KPIForm):
+    """The shared KPI form, laid out for the editor; a saved KPI's code is fixed."""
 
-    class Meta:
-        model = KPI
-        fields = [
-            "code",
-            "name",
-            "category",
-            "unit",
-            "direction",
-            "source",
-            "aggregation",
-            "formula",
-            "stale_after_days",
-            "description",
-        ]
+    class Meta(KPIForm.Meta):
         widgets = {
             "formula": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:  # formulas and files refer to a KPI by its code
             self.fields["code"].disabled = True
@@ -194,7 +182,7 @@ def kpi_list(request: HttpRequest) -> HttpResponse:
 def kpi_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
     require_admin(request.user)
     kpi = get_object_or_404(KPI, code=code) if code else None
-    form = KPIForm(request.POST or None, instance=kpi)
+    form = KPIEditForm(request.POST or None, instance=kpi)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         messages.success(request, f"KPI {saved.code} saved.")

@@ -46,6 +46,7 @@ class KPISerializer(serializers.ModelSerializer):
             "source",
             "aggregation",
             "formula",
+            "stale_after_days",
             "description",
         ]
 
