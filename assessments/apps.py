@@ -11,3 +11,8 @@ class AssessmentsConfig(AppConfig):
         from kpis.recompute import recompute_requested
 
         recompute_requested.connect(on_recompute_requested, dispatch_uid="assessments-recompute")
+
+        from assessments.reviews import RATINGS_SQL
+        from kpis.observations import observation_source_register
+
+        observation_source_register(name="assessment", sql=RATINGS_SQL)

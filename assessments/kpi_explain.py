@@ -12,9 +12,10 @@ from django.db.models import OuterRef, Subquery
 
 from assessments.models import Scorecard, ScorecardLine
 from assessments.partner_selectors import line_facts, partner_lines, period_pick, periods_load
+from assessments.selectors import metric_values_frame
 from kpis import formula as formula_lang
 from kpis import guidance, scoring
-from kpis.models import KPI, Aggregation, Direction, MetricValue, ModelLine, Period, TargetOverride
+from kpis.models import KPI, Aggregation, Direction, ModelLine, Period, TargetOverride
 
 PAGE_SIZE = 50
 
@@ -145,17 +146,21 @@ def _inputs(explain: Explain, partner, kpis: dict[str, KPI], page: int) -> None:
     period, kpi = explain.period, explain.kpi
     sources, uses_prev = _source_kpis(kpi, kpis)
     previous = explain.previous_period if uses_prev else None
-    start = previous.start if previous else period.start
-    values = pd.DataFrame.from_records(
-        list(
-            MetricValue.objects.filter(
-                partner=partner,
-                kpi_id__in=[k.pk for k in sources],
-                observed_on__range=(min(start, period.start), period.end),
-            ).values_list("kpi_id", "observed_on", "value")
-        ),
-        columns=["kpi_id", "observed_on", "value"],
+    windows = [period] + ([previous] if previous else [])
+    values = pd.concat(
+        [
+            metric_values_frame(
+                start=p.start,
+                end=p.end,
+                granularity=p.granularity,
+                partner_ids=[partner.pk],
+                kpi_ids=[k.pk for k in sources],
+            )
+            for p in windows
+        ],
+        ignore_index=True,
     )
+    values["observed_on"] = pd.to_datetime(values["observed_on"]).dt.date
     values["partner_id"] = partner.pk
     in_period = values[
         (values["observed_on"] >= period.start) & (values["observed_on"] <= period.end)

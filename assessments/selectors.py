@@ -24,6 +24,7 @@ from kpis.models import (
     TierRequirement,
     VersionStatus,
 )
+from kpis.observations import observation_params, observations_sql
 from partners.models import Partner, PartnerType, Region
 from partnerscore.pgcopy import copy_out
 
@@ -57,19 +58,26 @@ def _frame(queryset, columns: list[str]) -> pd.DataFrame:
 
 
 def metric_values_frame(
-    *, start, end, partner_ids: list[int] | None = None, kpi_ids: list[int] | None = None
+    *,
+    start,
+    end,
+    granularity: str,
+    partner_ids: list[int] | None = None,
+    kpi_ids: list[int] | None = None,
 ) -> pd.DataFrame:
-    sql = (
-        "SELECT partner_id, kpi_id, observed_on, value FROM kpis_metricvalue "
-        "WHERE observed_on BETWEEN %s AND %s"
-    )
-    params: list = [start, end]
+    """Every observation (SCORING.md 2: imported values, survey responses, ratings of
+    submitted assessments) dated start..end, from kpis.observations."""
+    sql = f"SELECT partner_id, kpi_id, observed_on, value FROM ({observations_sql()}) o"
+    params = observation_params(start=start, end=end, granularity=granularity)
+    where = []
     if partner_ids is not None:
-        sql += " AND partner_id = ANY(%s)"
-        params.append(partner_ids)
+        where.append("partner_id = ANY(%(partner_ids)s)")
+        params["partner_ids"] = list(partner_ids)
     if kpi_ids is not None:
-        sql += " AND kpi_id = ANY(%s)"
-        params.append(kpi_ids)
+        where.append("kpi_id = ANY(%(kpi_ids)s)")
+        params["kpi_ids"] = list(kpi_ids)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
     return copy_out(sql, params, dtypes=VALUE_DTYPES, parse_dates=["observed_on"])
 
 
@@ -194,7 +202,12 @@ def recompute_inputs(
         TargetOverride.objects.filter(period=period),
         ["partner_id", "kpi_id", "floor", "target", "stretch"],
     ).astype({"stretch": "float64"})
-    values = metric_values_frame(start=period.start, end=period.end, partner_ids=partner_ids)
+    values = metric_values_frame(
+        start=period.start,
+        end=period.end,
+        granularity=period.granularity,
+        partner_ids=partner_ids,
+    )
     previous = period.previous()
     # every KPI the lines use, for the gap flag, and what prev() reads
     line_kpi_ids = sorted(lines["kpi_id"].unique().tolist())
@@ -203,6 +216,7 @@ def recompute_inputs(
         previous_values = metric_values_frame(
             start=previous.start,
             end=previous.end,
+            granularity=previous.granularity,
             partner_ids=partner_ids,
             kpi_ids=prev_kpi_ids,
         )

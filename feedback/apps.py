@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
+
+    def ready(self) -> None:
+        # SCORING.md 2: survey answers are observations of the KPIs their questions feed.
+        from feedback.surveys import ANSWERS_SQL
+        from kpis.observations import observation_source_register
+
+        observation_source_register(name="survey", sql=ANSWERS_SQL)

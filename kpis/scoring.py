@@ -101,7 +101,9 @@ def period_values(values: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
 def _aggregate(rows: pd.DataFrame, how: str) -> pd.DataFrame:
     keys = ["partner_id", "kpi_id"]
     if how == "last":
-        rows = rows.sort_values(keys + ["observed_on"], kind="stable")
+        # several observations on the latest day (survey responses): the largest is last,
+        # whatever order they were read in
+        rows = rows.sort_values(keys + ["observed_on", "value"], kind="stable")
     grouped = rows.groupby(keys, sort=False)["value"]
     if how == "nps":
         # From counts, not shares: 100 * (3 - 2) / 5 is exactly 20, 100 * (0.6 - 0.4) is not.

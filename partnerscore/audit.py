@@ -8,7 +8,7 @@ records such a reverse change as a new version of each user it touched, so role 
 recorded whichever side they are made from.
 
 Registered models (`simple_history.register(..., records_class=AuditRecords)`) live in each
-app's models: kpis/models/audited.py, partners/models.py, assessments/models.py."""
+app's models: kpis/models/audited.py, partners/models.py, assessments/models/."""
 
 from typing import Any
 

@@ -12,7 +12,7 @@ from django.db import connection
 
 def copy_out(
     sql: str,
-    params: Sequence[object],
+    params: Sequence[object] | Mapping[str, object],
     *,
     dtypes: dict[str, str] | None = None,
     parse_dates: list[str] | None = None,

@@ -1,1 +1,0 @@
-# Surveys, feedback threads, meetings and improvement plans arrive in later issues.
