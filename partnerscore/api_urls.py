@@ -50,4 +50,5 @@ urlpatterns = [
     path("", include("partners.api.urls")),
     path("", include("kpis.api.urls")),
     path("", include("assessments.api.urls")),
+    path("", include("feedback.api.urls")),
 ]

@@ -105,6 +105,7 @@ urlpatterns = [
         partner_views.invitation_accept_view,
         name="invitation-accept",
     ),
+    path("", include("feedback.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("partnerscore.api_urls")),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),

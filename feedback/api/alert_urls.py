@@ -1,0 +1,3 @@
+"""API: alerts."""
+
+urlpatterns: list = []

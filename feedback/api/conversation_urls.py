@@ -1,0 +1,3 @@
+"""API: conversations."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: surveys."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: alerts."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: conversations."""
+
+urlpatterns: list = []

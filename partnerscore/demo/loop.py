@@ -1,0 +1,21 @@
+"""The demo's feedback loop (issue 12): after the quarters are scored, a lively latest quarter
+of assessments, survey responses, feedback threads, meetings, improvement plans and alerts.
+Each part lives in its own module (loop_<part>.py) and is called from `seed_loop` in order."""
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def seed_loop(*, seed: int, say: Callable[[str], object]) -> dict[str, int]:
+    """Writes the loop's demo data for the latest (open) quarter; returns counts by kind."""
+    rng = np.random.default_rng(seed + 12)
+    counts: dict[str, int] = {}
+    # surveys (lane B): counts |= seed_surveys(rng=rng)
+
+    # feedback, meetings, plans (lane C): counts |= seed_conversations(rng=rng)
+
+    # alerts (lane D), last: they read what the parts above wrote
+    # counts |= seed_alerts()
+    say(", ".join(f"{n} {kind}" for kind, n in counts.items()) or "No feedback loop data.")
+    return counts
