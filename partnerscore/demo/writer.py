@@ -47,6 +47,7 @@ from partnerscore.demo.catalog import (
     Line,
 )
 from partnerscore.demo.generator import DemoWorld, check_sizes, generate_world
+from partnerscore.demo.loop import seed_loop
 from partnerscore.demo.quarters import Calendar, DemoError, day_numbers, parse_quarter
 from partnerscore.pgcopy import copy_in
 
@@ -145,8 +146,10 @@ def seed_demo(
         written = _copy_values(world.values, partner_ids)
         say(f"Copied {written} metric values (constraints and indexes rebuilt).")
         personas = _personas(world, partner_ids) if with_users else 0
+    loop: dict[str, int] = {}
     if scorecards:
         _score_and_close_history(world.calendar.codes, say)
+        loop = seed_loop(seed=seed, say=say)
     return {
         "partners": len(partner_ids),
         "periods": len(world.calendar.codes),
@@ -155,6 +158,7 @@ def seed_demo(
         "metric_values": written,
         "managers": len(managers),
         "users": len(managers) + personas,
+        **loop,
     }
 
 
