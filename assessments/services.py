@@ -13,6 +13,7 @@ from django.utils import timezone
 from assessments.approvals import official_tiers_reconcile
 from assessments.models import RecomputeRun, RunStatus, Scorecard, TierChange
 from assessments.selectors import RecomputeInputs, recompute_inputs
+from assessments.signals import scorecards_recomputed
 from kpis import guidance, scoring
 from kpis.models import Period, PeriodStatus, RecomputeMark
 from kpis.periods import period_status_set
@@ -205,9 +206,23 @@ def _recorded_run(*, period_id: int, partner_id: int | None, trigger: str) -> Re
         if inputs.unscored_types:
             run.error = f"No active scoring model for partner type ids {inputs.unscored_types}."
         run.save()
+    _announce(run)
     if changed:
         _ripple_to_next_period(period, partner_id)
     return run
+
+
+def _announce(run: RecomputeRun) -> None:
+    """assessments.signals.scorecards_recomputed, once the run's writes are committed."""
+
+    def send() -> None:
+        for receiver, error in scorecards_recomputed.send_robust(
+            sender=RecomputeRun, period_id=run.period_id, partner_id=run.partner_id, run_id=run.pk
+        ):
+            if isinstance(error, Exception):
+                logger.error("%r failed on run %s: %r", receiver, run.pk, error)
+
+    transaction.on_commit(send, robust=True)
 
 
 def _ripple_to_next_period(period: Period, partner_id: int | None) -> None:

@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "partners.context_processors.role_flags",
+                "feedback.context_processors.alerts",
             ],
         },
     },
@@ -267,6 +268,20 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 RECOMPUTE_EVERY_MINUTES = env_int("RECOMPUTE_EVERY_MINUTES", 60, minimum=1)
 # The sweep recomputes what changed inputs marked (a lost queue message waits at most this).
 RECOMPUTE_SWEEP_SECONDS = env_int("RECOMPUTE_SWEEP_SECONDS", 60, minimum=5)
+
+# Alerts, reminders and the e-mail digest (feedback/alerts.py, reminders.py, digest.py).
+# SITE_URL: the address links in e-mails start with (no request to build them from).
+SITE_URL = (env_str("SITE_URL") or "http://localhost:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r}: use http://host or https://host")
+# A KPI "turning red" alerts when its weight is at least this share of its model's weights.
+ALERT_KEY_WEIGHT_PERCENT = env_int("ALERT_KEY_WEIGHT_PERCENT", 20, minimum=1)
+if ALERT_KEY_WEIGHT_PERCENT > 100:
+    raise ImproperlyConfigured("ALERT_KEY_WEIGHT_PERCENT must be between 1 and 100")
+REMIND_ASSESSMENT_DAYS = env_int("REMIND_ASSESSMENT_DAYS", 14, minimum=0)  # before period end
+REMIND_SURVEY_DAYS = env_int("REMIND_SURVEY_DAYS", 7, minimum=1)  # unanswered this long
+ALERT_DIGEST_EVERY_HOURS = env_int("ALERT_DIGEST_EVERY_HOURS", 24, minimum=1)
+REMINDERS_EVERY_HOURS = env_int("REMINDERS_EVERY_HOURS", 24, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
