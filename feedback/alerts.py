@@ -246,5 +246,7 @@ def _data_quality(lines: list[dict], period: Period, was: str) -> Alert:
 
 def _flag_words(row: dict, was: str) -> Iterable[str]:
     for flag in row["flags"].split(","):
-        words = FLAG_WORDS.get(flag, flag)
-        yield f"{flag} ({words.format(previous=was, last=row['last_observed_on'], days=row['stale_after_days'])})"
+        words = FLAG_WORDS.get(flag, flag).format(
+            previous=was, last=row["last_observed_on"], days=row["stale_after_days"]
+        )
+        yield f"{flag} ({words})"

@@ -73,6 +73,11 @@ def digest_send(*, user_id: int, alert_ids: list[int]) -> int:
     return 1
 
 
+def _link(url: str) -> str:
+    """An alert's link in an e-mail: its site path on SITE_URL."""
+    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+
+
 def _message(alerts: list[Alert]) -> EmailMultiAlternatives:
     user = alerts[0].user
     n = len(alerts)
