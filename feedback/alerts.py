@@ -38,8 +38,11 @@ FLAG_WORDS = {
 
 def alerts_raise(*, period_id: int, partner_id: int | None = None) -> int:
     """Raise the alerts of the period's scorecards (of one partner when given). Returns how
-    many alerts the situation calls for (those raised before are not inserted again)."""
+    many alerts the situation calls for (those raised before are not inserted again). A
+    period closed since (the task ran late) raises nothing: its news is old."""
     period = Period.objects.get(pk=period_id)
+    if not period.is_open:
+        return 0
     previous = period.previous()
     alerts = [
         *_card_alerts(period, previous, partner_id),
@@ -150,7 +153,7 @@ _LINES_SQL = f"""
     )
     SELECT c.partner_id, p.code, p.name, p.manager_id, k.code, k.name, k.unit,
            k.stale_after_days, c.weight, c.total, c.value, c.floor, c.target, c.score,
-           c.status, c.flags, c.last_observed_on, prev.status
+           c.status, c.flags, c.last_observed_on, prev.status, t.turned_red
     FROM cur AS c
     JOIN {Partner._meta.db_table} AS p ON p.id = c.partner_id
     JOIN {get_user_model()._meta.db_table} AS u ON u.id = p.manager_id AND u.is_active
@@ -158,9 +161,10 @@ _LINES_SQL = f"""
     LEFT JOIN {ScorecardLine._meta.db_table} AS prev
         ON prev.period_id = %(previous)s AND prev.partner_id = c.partner_id
        AND prev.kpi_id = c.kpi_id
-    WHERE c.flags <> ''
-       OR (c.status = 'red' AND prev.status IS DISTINCT FROM 'red'
-           AND round(c.weight::numeric, 9) >= round((%(share)s * c.total)::numeric, 9))
+    CROSS JOIN LATERAL (SELECT c.status = 'red' AND prev.status IS DISTINCT FROM 'red'
+        AND round(c.weight::numeric, 9) >= round((%(share)s * c.total)::numeric, 9)
+        AS turned_red) AS t
+    WHERE c.flags <> '' OR t.turned_red
     ORDER BY c.partner_id, k.code
 """
 _LINE_COLUMNS = (
@@ -182,6 +186,7 @@ _LINE_COLUMNS = (
     "flags",
     "last_observed_on",
     "previous_status",
+    "turned_red",
 )
 
 
@@ -200,7 +205,7 @@ def _line_alerts(period: Period, previous: Period | None, partner_id: int | None
     for row in rows:
         if row["flags"]:
             flagged[row["partner_id"]].append(row)
-        if row["status"] == "red" and row["previous_status"] != "red":
+        if row["turned_red"]:
             alerts.append(_red_kpi(row, period, was))
     alerts += [_data_quality(lines, period, was) for lines in flagged.values()]
     return alerts

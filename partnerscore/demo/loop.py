@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from partnerscore.demo.loop_alerts import seed_alerts
+
 
 def seed_loop(*, seed: int, say: Callable[[str], object]) -> dict[str, int]:
     """Writes the loop's demo data for the latest (open) quarter; returns counts by kind."""
@@ -16,6 +18,6 @@ def seed_loop(*, seed: int, say: Callable[[str], object]) -> dict[str, int]:
     # feedback, meetings, plans (lane C): counts |= seed_conversations(rng=rng)
 
     # alerts (lane D), last: they read what the parts above wrote
-    # counts |= seed_alerts()
+    counts |= seed_alerts()
     say(", ".join(f"{n} {kind}" for kind, n in counts.items()) or "No feedback loop data.")
     return counts
