@@ -29,6 +29,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from assessments.models import OfficialTier, RecomputeRun, TierProposal
+from feedback.models import Alert, AlertKind, NotificationSettings
 from kpis.models import ImportJob
 from partners.access import MANAGERS_GROUP, visible_partners
 from partners.models import PortalUser, Region
@@ -167,6 +168,19 @@ ROUTES: dict[str, Route] = {
     "api/v1/^recompute-runs/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "run"}),
     "api/v1/^tier-changes/$": Route(Kind.LIST),
     "api/v1/^tier-changes/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "tierchange"}),
+    # -- alerts (issue 12): each user's own; B's user's alert is 404 to everyone else. Pages
+    # write only one's own alerts and settings (a partner user is sent back to the list).
+    "alerts/": Route(Kind.LIST),
+    "alerts/settings/": Route(Kind.LIST),
+    "alerts/read-all/": Route(Kind.LIST),
+    "alerts/<int:pk>/": Route(Kind.SCOPED, {"pk": "alert"}),
+    "api/v1/alerts/": Route(Kind.LIST),
+    "api/v1/alerts/settings/": Route(Kind.LIST),  # GET and PUT: the walk's writes are 405
+    # marks one's own alerts read (a write a partner user may make): its isolation is tested
+    # in tests/feedback/test_alerts_pages.py
+    "api/v1/alerts/read-all/": Route(Kind.PUBLIC),
+    "api/v1/alerts/<int:pk>/read/": Route(Kind.SCOPED, {"pk": "alert"}),
+    # -- end of alerts
 }
 
 # The admin's routes (each registered model's list, add, change, delete, history) are walked
@@ -202,6 +216,8 @@ ADMIN_OBJECTS: dict[str, str] = {
     "assessments.tierchange": "tierchange",
     "assessments.tierproposal": "proposal",
     "assessments.officialtier": "official",
+    "feedback.alert": "alert",  # alerts (issue 12)
+    "feedback.notificationsettings": "notification_settings",  # alerts (issue 12)
     "axes.accessattempt": "=1",
     "axes.accesslog": "=1",
     "axes.accessfailurelog": "=1",
@@ -215,7 +231,7 @@ ADMIN_SITE_ROUTES = {
         "content_type_id": "partner_type_ct",
         "object_id": "id",
     },
-    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|partners|kpis|assessments|axes)/$": {
+    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|partners|kpis|assessments|feedback|axes)/$": {
         "app_label": "=partners"
     },
     "admin/(?P<url>.*)$": {"url": "=partners/partner/GLOBEX/"},
@@ -323,6 +339,16 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
     task = PeriodicTask.objects.create(
         name="recompute GLOBEX", task="assessments.tasks.recompute_period", interval=every
     )
+    alert = Alert.objects.create(  # alerts (issue 12): B's user's alert, naming B
+        user=world.globex_user,
+        partner=b,
+        period=world.q3,
+        kind=AlertKind.SURVEY_DUE,
+        key="walk:globex",
+        title="Globex: survey waiting for GLOBEX's answer",
+        url="/portal/surveys/",
+    )
+    notification_settings = NotificationSettings.objects.create(user=world.globex_user)
     model = world.version.model
     return {
         "code": b.code,
@@ -348,6 +374,8 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
         "run": str(run.pk),
         "task": str(task.pk),
         "interval": str(every.pk),
+        "alert": str(alert.pk),  # alerts (issue 12)
+        "notification_settings": str(notification_settings.pk),
         "user": str(world.globex_user.pk),
         "portal": str(PortalUser.objects.get(user=world.globex_user).pk),
         "group": str(Group.objects.get(name=MANAGERS_GROUP).pk),

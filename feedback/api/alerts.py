@@ -55,6 +55,7 @@ class NotificationSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = NotificationSettings
         fields = ["email_alerts"]
+        extra_kwargs = {"email_alerts": {"required": True}}
 
 
 class AlertListView(ApiView, generics.ListAPIView):
