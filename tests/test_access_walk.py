@@ -231,9 +231,8 @@ ADMIN_SITE_ROUTES = {
         "content_type_id": "partner_type_ct",
         "object_id": "id",
     },
-    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|partners|kpis|assessments|feedback|axes)/$": {
-        "app_label": "=partners"
-    },
+    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|partners|kpis|assessments|feedback"
+    "|axes)/$": {"app_label": "=partners"},
     "admin/(?P<url>.*)$": {"url": "=partners/partner/GLOBEX/"},
 }
 
