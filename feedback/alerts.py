@@ -32,8 +32,18 @@ from partners.models import Partner
 FLAG_WORDS = {
     "gap": "no value this period, though there was one in {previous}",
     "stale": "the latest value ({last}) is older than {days} days",
-    "outlier": "far from its peers (more than 5 scaled MADs from their median)",
+    "outlier": "far from its peers' values (over 5 scaled MADs from their median)",
 }
+
+# Pages list the newest first, and a batch shares its creation time: the gravest kinds are
+# inserted last, so they lead the list.
+INSERT_ORDER = [
+    AlertKind.DATA_QUALITY,
+    AlertKind.RED_KPI,
+    AlertKind.PROJECTED_DROP,
+    AlertKind.AT_RISK,
+    AlertKind.TIER_DROP,
+]
 
 
 def alerts_raise(*, period_id: int, partner_id: int | None = None) -> int:
@@ -48,6 +58,7 @@ def alerts_raise(*, period_id: int, partner_id: int | None = None) -> int:
         *_card_alerts(period, previous, partner_id),
         *_line_alerts(period, previous, partner_id),
     ]
+    alerts.sort(key=lambda a: INSERT_ORDER.index(a.kind))  # the gravest last: listed first
     Alert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=2000)
     return len(alerts)
 
@@ -136,9 +147,9 @@ def _card_alerts(period: Period, previous: Period | None, partner_id: int | None
                     period,
                     row["projected_tier"],
                     f"{name} is projected to drop from {row['tier']} to {row['projected_tier']}",
-                    f"On the trend of its recent scores, {name}'s next score is projected at "
-                    f"{num(row['projected_score'], 1)}, which is {row['projected_tier']}; it is "
-                    f"{row['tier']} now with {score} in {period.code}.",
+                    f"On the trend of its recent scores, the next score of {name} is projected "
+                    f"at {num(row['projected_score'], 1)}, which is {row['projected_tier']}; it "
+                    f"is {row['tier']} now with {score} in {period.code}.",
                 )
             )
     return alerts
@@ -212,12 +223,11 @@ def _line_alerts(period: Period, previous: Period | None, partner_id: int | None
 
 
 def _red_kpi(row: dict, period: Period, was: str) -> Alert:
-    unit = f" {row['unit']}" if row["unit"] else ""
-    before = (
-        f"it was {row['previous_status']} in {was}"
-        if row["previous_status"]
-        else f"it had no line in {was}"
-    )
+    unit = "" if not row["unit"] else row["unit"] if row["unit"] == "%" else f" {row['unit']}"
+    before = {
+        None: f"it was not in the model in {was}",
+        "grey": f"it had no value in {was}",
+    }.get(row["previous_status"], f"it was {row['previous_status']} in {was}")
     share = 100 * row["weight"] / row["total"] if row["total"] else 0
     value = "no value" if row["value"] is None else f"{num(row['value'])}{unit}"
     return _alert(
@@ -226,9 +236,10 @@ def _red_kpi(row: dict, period: Period, was: str) -> Alert:
         period,
         row["kpi_code"],
         f"{row['partner__name']}: {row['kpi_name']} turned red in {period.code}",
-        f"{row['kpi_name']} carries {num(share, 0)}% of {row['partner__name']}'s weights and is "
-        f"red in {period.code}: {value} against a floor of {num(row['floor'])}{unit} and a "
-        f"target of {num(row['target'])}{unit} (KPI score {num(row['score'], 1)}); {before}.",
+        f"{row['kpi_name']} carries {num(share, 0)}% of the weights of {row['partner__name']}'s "
+        f"model and is red in {period.code}: {value} against a floor of "
+        f"{num(row['floor'])}{unit} and a target of {num(row['target'])}{unit} "
+        f"(KPI score {num(row['score'], 1)}); {before}.",
     )
 
 
@@ -254,4 +265,4 @@ def _flag_words(row: dict, was: str) -> Iterable[str]:
         words = FLAG_WORDS.get(flag, flag).format(
             previous=was, last=row["last_observed_on"], days=row["stale_after_days"]
         )
-        yield f"{flag} ({words})"
+        yield f"{flag}, {words}"

@@ -21,6 +21,17 @@ from feedback.context_processors import unread_count
 from feedback.models import AlertKind
 
 PER_PAGE = 25
+# The filter's chips: short plural names of the kinds, so that they fit one line.
+KIND_CHIPS = [
+    (AlertKind.TIER_DROP, "Tier drops"),
+    (AlertKind.AT_RISK, "At risk"),
+    (AlertKind.PROJECTED_DROP, "Projected drops"),
+    (AlertKind.RED_KPI, "Red KPIs"),
+    (AlertKind.DATA_QUALITY, "Data quality"),
+    (AlertKind.ASSESSMENT_DUE, "Assessments due"),
+    (AlertKind.SURVEY_DUE, "Surveys due"),
+    (AlertKind.ACTION_OVERDUE, "Overdue actions"),
+]
 
 
 @login_required
@@ -37,7 +48,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "kind": kind,
-            "kinds": AlertKind.choices,
+            "kinds": KIND_CHIPS,
             "query": urlencode({"kind": kind}) if kind else "",
             "unread": unread_count(request),
         },

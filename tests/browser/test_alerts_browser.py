@@ -5,7 +5,10 @@ the badge."""
 import pytest
 
 from feedback.models import Alert, AlertKind
-from tests.browser.test_import_flow import browser_page, login, pytestmark  # noqa: F401
+from tests.browser import test_import_flow
+from tests.browser.test_import_flow import login, pytestmark  # noqa: F401
+
+browser_page = test_import_flow.browser_page  # the fixture: Chromium at 1280x800
 
 
 @pytest.fixture
