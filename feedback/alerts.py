@@ -37,7 +37,7 @@ FLAG_WORDS = {
 
 # Pages list the newest first, and a batch shares its creation time: the gravest kinds are
 # inserted last, so they lead the list.
-INSERT_ORDER = [
+INSERT_ORDER: list[str] = [
     AlertKind.DATA_QUALITY,
     AlertKind.RED_KPI,
     AlertKind.PROJECTED_DROP,
