@@ -50,8 +50,8 @@ def alerts_raise(*, period_id: int, partner_id: int | None = None) -> int:
     """Raise the alerts of the period's scorecards (of one partner when given). Returns how
     many alerts the situation calls for (those raised before are not inserted again). A
     period closed since (the task ran late) raises nothing: its news is old."""
-    period = Period.objects.get(pk=period_id)
-    if not period.is_open:
+    period = Period.objects.filter(pk=period_id).first()
+    if period is None or not period.is_open:  # deleted or closed since the task was sent
         return 0
     previous = period.previous()
     alerts = [
