@@ -32,6 +32,7 @@ from assessments.partner_selectors import (
     tier_rules_by_version,
     what_it_takes,
 )
+from assessments.templatetags.scorecard import num
 from feedback.models import ActionStatus, ImprovementPlan, PlanAction
 from kpis.models import KPI, Direction, Period
 from kpis.scoring import COMPARE_DECIMALS
@@ -153,7 +154,7 @@ def plan_create(
 def suggested_title(s: Suggestion) -> str:
     word = "at most" if s.at_most else "at least"
     unit = f" {s.kpi.unit}" if s.kpi.unit else ""
-    aim = f"{s.aim_value:,.6g}" if s.aim_value is not None else "?"
+    aim = num(s.aim_value) if s.aim_value is not None else "?"  # as the scorecard shows it
     return f"{s.kpi.name}: {word} {aim}{unit}"[:200]
 
 

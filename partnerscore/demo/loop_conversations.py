@@ -82,10 +82,16 @@ def seed_conversations(*, rng: np.random.Generator) -> dict[str, int]:
     if not partners:
         return {}
     portal = dict(PortalUser.objects.values_list("partner_id", "user_id"))
+    # the `partner` persona's plan waits for its sign-off; the other personas' are signed
+    waiting = set(
+        PortalUser.objects.filter(user__username="partner").values_list("partner_id", flat=True)
+    )
     personas = [p for p in partners if p.pk in portal]
     counts = {"feedback threads": _threads(rng, period, partners, personas, portal)}
     counts["meetings"] = _meetings(rng, period, partners, personas)
-    counts["improvement plans"], counts["plan actions"] = _plans(rng, period, personas, portal)
+    counts["improvement plans"], counts["plan actions"] = _plans(
+        rng, period, personas, portal, waiting
+    )
     return counts
 
 
@@ -192,7 +198,10 @@ def _plan_partners(period: Period, personas: list) -> list[tuple[Partner, list]]
     return chosen
 
 
-def _plans(rng, period: Period, personas: list, portal: dict) -> tuple[int, int]:
+PERSONA_STATUSES = [ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.IN_PROGRESS]
+
+
+def _plans(rng, period: Period, personas: list, portal: dict, waiting: set) -> tuple[int, int]:
     chosen_with = _plan_partners(period, personas)
     chosen = [p for p, _ in chosen_with]
     today, now = timezone.localdate(), timezone.now()
@@ -212,22 +221,20 @@ def _plans(rng, period: Period, personas: list, portal: dict) -> tuple[int, int]
         owners = [partner.manager_id] + ([portal[partner.pk]] if partner.pk in portal else [])
         for k, s in enumerate(suggestions):
             due = today + dt.timedelta(days=int(rng.integers(-30, 45)))
-            status = rng.choice(
-                [
-                    ActionStatus.DONE,
-                    ActionStatus.IN_PROGRESS,
-                    ActionStatus.OPEN,
-                    ActionStatus.DROPPED,
-                ],
-                p=[0.35, 0.25, 0.35, 0.05],
+            status = str(
+                rng.choice(
+                    [ActionStatus.DONE, ActionStatus.IN_PROGRESS, ActionStatus.OPEN, "dropped"],
+                    p=[0.35, 0.25, 0.35, 0.05],
+                )
             )
-            if partner in personas and k == 0:  # one open action the persona owns
-                status, due = ActionStatus.OPEN, today + dt.timedelta(days=14)
+            if partner in personas:  # an open action the persona owns, one done, one overdue
+                status = PERSONA_STATUSES[k] if k < len(PERSONA_STATUSES) else ActionStatus.OPEN
+                due = today + dt.timedelta(days=14 if k < len(PERSONA_STATUSES) else -10)
             actions.append(
                 PlanAction(
                     plan=plan,
                     title=suggested_title(s),
-                    owner_id=owners[k % len(owners)] if partner in personas else owners[0],
+                    owner_id=owners[(k + 1) % len(owners)] if partner in personas else owners[0],
                     due_on=due,
                     status=status,
                     kpi=s.kpi,
@@ -238,7 +245,16 @@ def _plans(rng, period: Period, personas: list, portal: dict) -> tuple[int, int]
                     else None,
                 )
             )
-        if partner.pk in portal and suggestions and partner is not personas[0]:
+        if partner in personas and not suggestions:  # nothing within reach: a plain action
+            actions.append(
+                PlanAction(
+                    plan=plan,
+                    title="Quarterly data review with the channel manager",
+                    owner_id=portal[partner.pk],
+                    due_on=today + dt.timedelta(days=21),
+                )
+            )
+        if partner.pk in portal and partner.pk not in waiting:
             plan.signed_off_at, plan.signed_off_by_id = now, portal[partner.pk]
             signed.append(plan)
     PlanAction.objects.bulk_create(actions)
