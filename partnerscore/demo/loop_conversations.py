@@ -68,7 +68,8 @@ NOTES = [
     "Discussed the customer survey results and the support escalation process.",
 ]
 DECISIONS = [
-    "Joint account plan for the top 5 customers.\nMonthly delivery review until the backlog clears.",
+    "Joint account plan for the top 5 customers.\n"
+    "Monthly delivery review until the backlog clears.",
     "Two more certified engineers by the end of next quarter.",
     "Co-funded campaign in the region; partner to share the pipeline weekly.",
 ]
