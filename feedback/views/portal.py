@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -89,8 +89,10 @@ def plan(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("period") or request.POST.get("period")
     chosen = next((p for p in plan_list if p.period.code == code), None) if code else None
     chosen = chosen or next(iter(plan_list), None)
-    if request.method == "POST" and chosen is not None:
+    if request.method == "POST":
         _writable(request, context)
+        if chosen is None:
+            raise Http404("No plan to change.")
         try:
             _plan_post(request, chosen)
         except (ValidationError, PermissionDenied) as exc:
