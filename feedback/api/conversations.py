@@ -195,7 +195,7 @@ class MeetingList(ApiView):
         data = MeetingInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        partner = partner_for_user(request.user, fields.pop("partner")["code"])
+        partner = partner_for_user(request.user, fields.pop("partner"))
         meeting = conv.meeting_save(partner=partner, user=request.user, **fields)
         return Response(MeetingSerializer(meeting).data, status=201)
 
