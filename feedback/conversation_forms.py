@@ -1,7 +1,10 @@
 """Forms of the feedback threads, meetings and plans pages: they parse and type the input;
 the rules are the services' (feedback.conversations, feedback.plans)."""
 
+from typing import cast
+
 from django import forms
+from django.contrib.auth import get_user_model
 
 from feedback.models import ActionStatus, FeedbackTopic, Meeting, MeetingKind
 from kpis.models import KPI, Period
@@ -49,20 +52,20 @@ class ActionForm(forms.Form):
     aim_value = forms.FloatField(
         required=False, help_text="Empty: what it takes (SCORING.md 9), when the KPI has one."
     )
-    owner = forms.ModelChoiceField(queryset=None, required=False, to_field_name="username")
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, to_field_name="username"
+    )
     due_on = forms.DateField(widget=DATE)
     status = forms.ChoiceField(choices=ActionStatus.choices, initial=ActionStatus.OPEN)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, owners, kpis=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from django.contrib.auth import get_user_model
-
-        self.fields["owner"].queryset = get_user_model().objects.filter(
-            pk__in=[u.pk for u in owners]
-        )
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = get_user_model().objects.filter(pk__in=[u.pk for u in owners])
         if kpis is not None:
-            self.fields["kpi"].queryset = KPI.objects.filter(pk__in=kpis).order_by("name")
+            kpi = cast(forms.ModelChoiceField, self.fields["kpi"])
+            kpi.queryset = KPI.objects.filter(pk__in=kpis).order_by("name")
 
 
 class ActionStatusForm(forms.Form):

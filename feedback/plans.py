@@ -177,7 +177,7 @@ def _action_clean(action: PlanAction, partner: Partner, period: Period) -> None:
     else:
         action.aim_value = action.baseline_value = None
     action.title = (action.title or "").strip()
-    if not action.title and action.kpi_id is not None:
+    if not action.title and action.kpi is not None:
         action.title = f"Improve {action.kpi.name}"
     action.full_clean(exclude=["plan"])
 
@@ -330,7 +330,7 @@ def plans_list(*, user, filters: PlanFilters, today: dt.date | None = None) -> Q
         .order_by("-period__end", "partner__code")
     )
     if filters.overdue:
-        qs = qs.filter(overdue__gt=0)
+        qs = qs.filter(**{"overdue__gt": 0})  # the annotation of progress_counts
     if filters.unsigned:
         qs = qs.filter(signed_off_at__isnull=True)
     if filters.period:
@@ -438,27 +438,32 @@ def plan_outcomes(plan: ImprovementPlan, *, period: Period | None = None) -> Out
     """Each KPI action's baseline -> value now vs aim. `now` is the scorecard of `period`
     (default: the period after the plan's when it has the partner's scorecard, else the plan's
     own). None when the plan has no action with a KPI."""
-    actions = [a for a in plan_actions(plan) if a.kpi_id is not None]
+    actions = [(a, a.kpi) for a in plan_actions(plan) if a.kpi is not None]
     if not actions:
         return None
-    if period is None:
-        later = periods_load().later(plan.period, 1)
-        has_card = later and Scorecard.objects.filter(partner_id=plan.partner_id, period=later)
-        period = later if has_card and has_card.exists() else plan.period
-    values = baselines(partner=plan.partner, period=period)
+    shown = period or _now_period(plan)
+    values = baselines(partner=plan.partner, period=shown)
     rows = [
         Outcome(
             action=a,
             baseline=a.baseline_value,
-            now=values.get(a.kpi_id),
+            now=values.get(kpi.pk),
             aim=a.aim_value,
             verdict=verdict(
-                direction=a.kpi.direction,
+                direction=kpi.direction,
                 baseline=a.baseline_value,
-                now=values.get(a.kpi_id),
+                now=values.get(kpi.pk),
                 aim=a.aim_value,
             ),
         )
-        for a in actions
+        for a, kpi in actions
     ]
-    return Outcomes(period, rows)
+    return Outcomes(shown, rows)
+
+
+def _now_period(plan: ImprovementPlan) -> Period:
+    """The period after the plan's when the partner has a scorecard in it, else the plan's."""
+    later = periods_load().later(plan.period, 1)
+    if later and Scorecard.objects.filter(partner_id=plan.partner_id, period=later).exists():
+        return later
+    return plan.period

@@ -2,6 +2,7 @@
 behind small views, so the same rules and the same access apply. Objects of partners the
 caller does not see are 404s; a refused write is a 403 or a 400 naming the problem."""
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -237,9 +238,7 @@ class ActionSerializer(serializers.ModelSerializer):
         slug_field="code", queryset=KPI.objects.all(), required=False, allow_null=True
     )
     overdue = serializers.SerializerMethodField()
-    status = serializers.CharField(
-        required=False, help_text="open, in_progress, done or dropped."
-    )
+    status = serializers.CharField(required=False, help_text="open, in_progress, done or dropped.")
 
     class Meta:
         model = PlanAction
@@ -333,9 +332,10 @@ class GoalInput(serializers.Serializer):
 
 
 def _plan_with_progress(user, pk: int) -> ImprovementPlan:
-    plan = plans.plan_for_user(user, pk)
-    progress = plans.plan_progress(plan)
-    plan.done, plan.total, plan.overdue = progress.done, progress.total, progress.overdue
+    """The plan with its roll-up annotated (done, total, overdue), as the list has it."""
+    plan = plans.plans_list(user=user, filters=plans.PlanFilters()).filter(pk=pk).first()
+    if plan is None:
+        raise Http404("No such plan.")
     return plan
 
 

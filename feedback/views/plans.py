@@ -41,14 +41,14 @@ def _post(request: HttpRequest, partner, period: Period, plan, editing) -> Actio
     """One write of the page; returns an action form with errors to show again, else None."""
     op = request.POST.get("op", "")
     if op == "create":
-        form = PlanForm(request.POST)
-        form.is_valid()
+        plan_form = PlanForm(request.POST)
+        plan_form.is_valid()
         plans.plan_create(
             partner=partner,
             period=period,
             user=request.user,
-            goal=form.cleaned_data.get("goal", ""),
-            prefill=bool(form.cleaned_data.get("prefill")),
+            goal=plan_form.cleaned_data.get("goal", ""),
+            prefill=bool(plan_form.cleaned_data.get("prefill")),
         )
         messages.success(request, f"Plan for {period.code} created.")
     elif plan is None:

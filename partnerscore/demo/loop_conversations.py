@@ -98,7 +98,9 @@ def seed_conversations(*, rng: np.random.Generator) -> dict[str, int]:
 
 def _sample(rng: np.random.Generator, partners: list, n: int, first: list) -> list:
     rest = [p for p in partners if p not in first]
-    picked = rng.choice(len(rest), size=min(n, len(rest)), replace=False) if rest else []
+    picked: list[int] | np.ndarray = (
+        rng.choice(len(rest), size=min(n, len(rest)), replace=False) if rest else []
+    )
     return first + [rest[i] for i in sorted(picked)]
 
 
@@ -130,7 +132,7 @@ def _threads(rng, period: Period, partners: list, personas: list, portal: dict) 
             for p, d, t, s, st in plan
         ]
     )
-    replies = []
+    replies, times = [], []
     for thread, (partner, direction, *_rest) in zip(threads, plan, strict=True):
         vendor, other = partner.manager_id, portal.get(partner.pk)
         sides = [vendor, other] if direction == FeedbackDirection.TO_PARTNER else [other, vendor]
@@ -144,11 +146,11 @@ def _threads(rng, period: Period, partners: list, personas: list, portal: dict) 
                     thread=thread, author_id=author, body=lines[int(rng.integers(len(lines)))]
                 )
             )
-            replies[-1]._at = start + dt.timedelta(days=k * 2, hours=int(rng.integers(8)))
+            times.append(start + dt.timedelta(days=k * 2, hours=int(rng.integers(8))))
     FeedbackReply.objects.bulk_create(replies)
     # auto_now_add wrote "now": spread the conversation over the past weeks
-    for reply in replies:
-        reply.created_at = reply._at
+    for reply, at in zip(replies, times, strict=True):
+        reply.created_at = at
     FeedbackReply.objects.bulk_update(replies, ["created_at"], batch_size=1000)
     return len(threads)
 
