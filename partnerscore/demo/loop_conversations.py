@@ -137,7 +137,7 @@ def _threads(rng, period: Period, partners: list, personas: list, portal: dict) 
         vendor, other = partner.manager_id, portal.get(partner.pk)
         sides = [vendor, other] if direction == FeedbackDirection.TO_PARTNER else [other, vendor]
         n = int(rng.integers(1, 5))
-        start = now - dt.timedelta(days=int(rng.integers(3, 40)))
+        start = now - dt.timedelta(days=int(rng.integers(2 * n + 1, 40)))  # all in the past
         for k in range(n):
             author = sides[k % 2] or vendor  # no portal user: the vendor follows up
             lines = VENDOR_LINES if author == vendor else PARTNER_LINES
@@ -149,9 +149,16 @@ def _threads(rng, period: Period, partners: list, personas: list, portal: dict) 
             times.append(start + dt.timedelta(days=k * 2, hours=int(rng.integers(8))))
     FeedbackReply.objects.bulk_create(replies)
     # auto_now_add wrote "now": spread the conversation over the past weeks
+    first: dict[int, dt.datetime] = {}
+    last: dict[int, dt.datetime] = {}
     for reply, at in zip(replies, times, strict=True):
         reply.created_at = at
+        first.setdefault(reply.thread_id, at)
+        last[reply.thread_id] = at
     FeedbackReply.objects.bulk_update(replies, ["created_at"], batch_size=1000)
+    for thread in threads:  # bulk_update skips auto_now: the thread dates follow its messages
+        thread.created_at, thread.updated_at = first[thread.pk], last[thread.pk]
+    FeedbackThread.objects.bulk_update(threads, ["created_at", "updated_at"], batch_size=1000)
     return len(threads)
 
 
