@@ -3,7 +3,7 @@ behind small views, so the same rules and the same access apply. Objects of part
 caller does not see are 404s; a refused write is a 403 or a 400 naming the problem."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -90,6 +90,19 @@ class StatusInput(serializers.Serializer):
     status = serializers.CharField(help_text="open (reopen), acknowledged or resolved.")
 
 
+def paginated(serializer, name: str):
+    """The schema of a page of ApiPagination (count, next, previous, results)."""
+    return inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer(many=True),
+        },
+    )
+
+
 def _page(request: Request, view, qs, serializer):
     paginator = ApiPagination()
     rows = paginator.paginate_queryset(qs, request, view=view)
@@ -99,7 +112,7 @@ def _page(request: Request, view, qs, serializer):
 class ThreadList(ApiView):
     permission_classes = [Participants]
 
-    @extend_schema(responses=ThreadSerializer(many=True))
+    @extend_schema(operation_id="threads_list", responses=paginated(ThreadSerializer, "Thread"))
     def get(self, request: Request) -> Response:
         filters = conv.ThreadFilters(
             **{k: request.query_params.get(k, "") for k in ("status", "direction", "topic")},
@@ -182,7 +195,7 @@ class MeetingInput(MeetingSerializer):
 class MeetingList(ApiView):
     permission_classes = [Participants]
 
-    @extend_schema(responses=MeetingSerializer(many=True))
+    @extend_schema(operation_id="meetings_list", responses=paginated(MeetingSerializer, "Meeting"))
     def get(self, request: Request) -> Response:
         qs = Meeting.objects.filter(partner__in=conv.visible_partners(request.user)).select_related(
             "partner", "period"
@@ -342,7 +355,7 @@ def _plan_with_progress(user, pk: int) -> ImprovementPlan:
 class PlanList(ApiView):
     permission_classes = [Participants]
 
-    @extend_schema(responses=PlanSerializer(many=True))
+    @extend_schema(operation_id="plans_list", responses=paginated(PlanSerializer, "Plan"))
     def get(self, request: Request) -> Response:
         params = request.query_params
         filters = plans.PlanFilters(
