@@ -5,7 +5,7 @@ scorecard of the period after a plan's, whether the plan's KPIs moved."""
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 
-from feedback import plans
+from feedback import plan_outcomes, plans
 from feedback.models import ImprovementPlan
 from kpis.models import Period
 from partners.access import is_manager
@@ -39,7 +39,7 @@ def scorecard_panel(partner: Partner, period: Period, user) -> str | None:
     """Costs one query when there is no plan to show (the scorecard's query budget)."""
     manager = is_manager(user)
     plan, earlier = plans_near(partner, period)
-    outcomes = plans.plan_outcomes(earlier, period=period) if earlier else None
+    outcomes = plan_outcomes.plan_outcomes(earlier, period=period) if earlier else None
     if not manager and plan is None and outcomes is None:
         return None
     return render_to_string(

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from feedback.api import conversations as views
+from feedback.api import plans
 
 urlpatterns = [
     path("threads/", views.ThreadList.as_view(), name="thread-list"),
@@ -11,9 +12,9 @@ urlpatterns = [
     path("threads/<int:pk>/status/", views.ThreadStatus.as_view(), name="thread-status"),
     path("meetings/", views.MeetingList.as_view(), name="meeting-list"),
     path("meetings/<int:pk>/", views.MeetingDetail.as_view(), name="meeting-detail"),
-    path("plans/", views.PlanList.as_view(), name="plan-list"),
-    path("plans/<int:pk>/", views.PlanDetail.as_view(), name="plan-detail"),
-    path("plans/<int:pk>/actions/", views.PlanActions.as_view(), name="plan-actions"),
-    path("plans/<int:pk>/sign-off/", views.PlanSignOff.as_view(), name="plan-sign-off"),
-    path("plan-actions/<int:pk>/", views.ActionDetail.as_view(), name="plan-action-detail"),
+    path("plans/", plans.PlanList.as_view(), name="plan-list"),
+    path("plans/<int:pk>/", plans.PlanDetail.as_view(), name="plan-detail"),
+    path("plans/<int:pk>/actions/", plans.PlanActions.as_view(), name="plan-actions"),
+    path("plans/<int:pk>/sign-off/", plans.PlanSignOff.as_view(), name="plan-sign-off"),
+    path("plan-actions/<int:pk>/", plans.ActionDetail.as_view(), name="plan-action-detail"),
 ]

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from feedback import plans
+from feedback import plan_outcomes, plans
 from feedback.conversation_forms import ActionForm, PlanForm
 from feedback.views.conversations import managers_only, page_number, problem_text
 from kpis.models import Period
@@ -137,7 +137,7 @@ def plan_context(request, partner, period, plan, editing, bad_form) -> dict:
         {
             "actions": [(a, plans.is_overdue(a)) for a in actions],
             "progress": plans.plan_progress(plan),
-            "outcomes": plans.plan_outcomes(plan),
+            "outcomes": plan_outcomes.plan_outcomes(plan),
             "changed_after": plans.changed_after_sign_off(plan),
             "add_form": add_form,
             "edit_form": edit_form,

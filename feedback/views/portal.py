@@ -12,7 +12,7 @@ from django.urls import reverse
 from assessments.views.portal import _context as portal_context
 from assessments.views.portal import portal_partner
 from feedback import conversations as conv
-from feedback import plans
+from feedback import plan_outcomes, plans
 from feedback.conversation_forms import ThreadForm
 from feedback.models import FeedbackStatus, ImprovementPlan
 from feedback.views.conversations import page_number, problem_text, thread_context, thread_post
@@ -102,7 +102,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         context |= {
             "actions": [(a, plans.is_overdue(a)) for a in plans.plan_actions(chosen)],
             "progress": plans.plan_progress(chosen),
-            "outcomes": plans.plan_outcomes(chosen),
+            "outcomes": plan_outcomes.plan_outcomes(chosen),
             "changed_after": plans.changed_after_sign_off(chosen),
         }
     context |= {"plan": chosen, "plans": plan_list, "statuses": plans.ActionStatus.choices}

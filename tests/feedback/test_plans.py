@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from assessments.partner_selectors import scorecard_page
-from feedback import plans
+from feedback import plan_outcomes, plans
 from feedback.models import ImprovementPlan, PlanAction
 from partners.access import MANAGERS_GROUP
 
@@ -192,7 +192,7 @@ def test_next_periods_scorecard_shows_whether_the_plans_kpis_moved(world, scored
     assert aims == {"late_deliveries": pytest.approx(9), "revenue": pytest.approx(112500)}
     action(plan, world, kpi=world.revenue, aim_value=150000, title="Stretch")
     action(plan, world, kpi=world.nps, aim_value=50, title="NPS")
-    outcomes = plans.plan_outcomes(plan)
+    outcomes = plan_outcomes.plan_outcomes(plan)
     assert outcomes.period == world.q3
     verdicts = {(o.action.title, o.now, o.verdict) for o in outcomes.rows}
     assert verdicts == {
@@ -214,11 +214,11 @@ def test_next_periods_scorecard_shows_whether_the_plans_kpis_moved(world, scored
 
 def test_verdicts_follow_the_kpis_direction():
     lower = dict(direction="lower", baseline=25, aim=9)
-    assert plans.verdict(now=9.0000000001, **lower) == "reached"  # 9 decimals
-    assert plans.verdict(now=12, **lower) == "moved"
-    assert plans.verdict(now=30, **lower) == "not_moved"
-    assert plans.verdict(now=None, **lower) == "no_value"
-    assert plans.verdict(direction="higher", baseline=10, aim=20, now=10) == "not_moved"
+    assert plan_outcomes.verdict(now=9.0000000001, **lower) == "reached"  # 9 decimals
+    assert plan_outcomes.verdict(now=12, **lower) == "moved"
+    assert plan_outcomes.verdict(now=30, **lower) == "not_moved"
+    assert plan_outcomes.verdict(now=None, **lower) == "no_value"
+    assert plan_outcomes.verdict(direction="higher", baseline=10, aim=20, now=10) == "not_moved"
 
 
 # -- pages and isolation ------------------------------------------------------------------------
@@ -317,3 +317,18 @@ def test_api_manager_creates_a_prefilled_plan(world, scored):
         content_type="application/json",
     )
     assert again.status_code == 400 and "already has a plan" in str(again.json())
+
+
+def test_plans_list_costs_the_same_queries_with_more_plans(
+    world, scored, django_assert_max_num_queries
+):
+    page = client_for(world.manager)
+    globex_q3_plan(world)
+    page.get("/plans/")  # warm the session and the role
+    with django_assert_max_num_queries(9):
+        assert page.get("/plans/").status_code == 200
+    for period in (world.q2, world.q3):
+        plans.plan_create(partner=world.acme, period=period, user=world.manager)
+    with django_assert_max_num_queries(9):
+        body = page.get("/plans/").content.decode()
+    assert body.count("/partners/ACME/plan/?period=") == 2
