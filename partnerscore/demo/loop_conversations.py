@@ -93,7 +93,49 @@ def seed_conversations(*, rng: np.random.Generator) -> dict[str, int]:
     counts["improvement plans"], counts["plan actions"] = _plans(
         rng, period, personas, portal, waiting
     )
+    counts["improvement plans"] += _earlier_plans(period, personas, portal)
     return counts
+
+
+def _earlier_plans(period: Period, personas: list, portal: dict) -> int:
+    """The personas' plans of the quarter before, done and signed off: the latest scorecard
+    then shows whether their KPIs moved."""
+    before = (
+        Period.objects.filter(granularity=period.granularity, end__lt=period.start)
+        .order_by("-end")
+        .first()
+    )
+    if before is None:
+        return 0
+    made = 0
+    for partner in personas:
+        suggestions = plan_suggestions(partner=partner, period=before)[:3]
+        if not suggestions:
+            continue
+        plan = ImprovementPlan.objects.create(
+            partner=partner,
+            period=before,
+            goal="Close the gap to the next tier.",
+            created_by_id=partner.manager_id,
+            signed_off_by_id=portal[partner.pk],
+            signed_off_at=timezone.make_aware(dt.datetime.combine(before.start, dt.time(12))),
+        )
+        PlanAction.objects.bulk_create(
+            PlanAction(
+                plan=plan,
+                title=suggested_title(s),
+                owner_id=partner.manager_id,
+                due_on=before.end,
+                status=ActionStatus.DONE,
+                kpi=s.kpi,
+                aim_value=s.aim_value,
+                baseline_value=s.baseline_value,
+                done_at=timezone.make_aware(dt.datetime.combine(before.end, dt.time(12))),
+            )
+            for s in suggestions
+        )
+        made += 1
+    return made
 
 
 def _sample(rng: np.random.Generator, partners: list, n: int, first: list) -> list:
