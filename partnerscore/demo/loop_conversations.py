@@ -180,12 +180,13 @@ def _threads(rng, period: Period, partners: list, personas: list, portal: dict) 
         sides = [vendor, other] if direction == FeedbackDirection.TO_PARTNER else [other, vendor]
         n = int(rng.integers(1, 5))
         start = now - dt.timedelta(days=int(rng.integers(2 * n + 1, 40)))  # all in the past
+        first_line = int(rng.integers(4))
         for k in range(n):
             author = sides[k % 2] or vendor  # no portal user: the vendor follows up
             lines = VENDOR_LINES if author == vendor else PARTNER_LINES
             replies.append(
                 FeedbackReply(
-                    thread=thread, author_id=author, body=lines[int(rng.integers(len(lines)))]
+                    thread=thread, author_id=author, body=lines[(first_line + k) % len(lines)]
                 )
             )
             times.append(start + dt.timedelta(days=k * 2, hours=int(rng.integers(8))))
