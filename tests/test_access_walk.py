@@ -181,6 +181,33 @@ ROUTES: dict[str, Route] = {
     "api/v1/alerts/read-all/": Route(Kind.PUBLIC),
     "api/v1/alerts/<int:pk>/read/": Route(Kind.SCOPED, {"pk": "alert"}),
     # -- end of alerts
+    # -- lane plans: feedback threads, meetings, improvement plans (issue 12) --
+    "feedback/": Route(Kind.MANAGERS),
+    "feedback/<int:pk>/": Route(Kind.SCOPED, {"pk": "thread"}),
+    "partners/<str:code>/feedback/new/": Route(Kind.SCOPED, {"code": "code"}),
+    "partners/<str:code>/meetings/": Route(Kind.SCOPED, {"code": "code"}),
+    "partners/<str:code>/meetings/<int:pk>/": Route(Kind.SCOPED, {"code": "code", "pk": "meeting"}),
+    "partners/<str:code>/plan/": Route(Kind.SCOPED, {"code": "code"}),
+    "partners/<str:code>/plan/actions/<int:action_pk>/": Route(
+        Kind.SCOPED, {"code": "code", "action_pk": "action"}
+    ),
+    "plans/": Route(Kind.MANAGERS),
+    "portal/feedback/": Route(Kind.SCOPED),
+    "portal/feedback/<int:pk>/": Route(Kind.SCOPED, {"pk": "thread"}),
+    "portal/plan/": Route(Kind.SCOPED),
+    "portal/meetings/": Route(Kind.SCOPED),
+    "api/v1/threads/": Route(Kind.LIST),
+    "api/v1/threads/<int:pk>/": Route(Kind.SCOPED, {"pk": "thread"}),
+    "api/v1/threads/<int:pk>/replies/": Route(Kind.SCOPED, {"pk": "thread"}),
+    "api/v1/threads/<int:pk>/status/": Route(Kind.SCOPED, {"pk": "thread"}),
+    "api/v1/meetings/": Route(Kind.LIST),
+    "api/v1/meetings/<int:pk>/": Route(Kind.SCOPED, {"pk": "meeting"}),
+    "api/v1/plans/": Route(Kind.LIST),
+    "api/v1/plans/<int:pk>/": Route(Kind.SCOPED, {"pk": "plan"}),
+    "api/v1/plans/<int:pk>/actions/": Route(Kind.SCOPED, {"pk": "plan"}),
+    "api/v1/plans/<int:pk>/sign-off/": Route(Kind.SCOPED, {"pk": "plan"}),
+    "api/v1/plan-actions/<int:pk>/": Route(Kind.SCOPED, {"pk": "action"}),
+    # -- end of lane plans --
 }
 
 # The admin's routes (each registered model's list, add, change, delete, history) are walked
@@ -221,6 +248,11 @@ ADMIN_OBJECTS: dict[str, str] = {
     "axes.accessattempt": "=1",
     "axes.accesslog": "=1",
     "axes.accessfailurelog": "=1",
+    # -- lane plans --
+    "feedback.feedbackthread": "thread",
+    "feedback.meeting": "meeting",
+    "feedback.improvementplan": "plan",
+    # -- end of lane plans --
 }
 ADMIN_SITE_ROUTES = {
     "admin/": {},
@@ -349,7 +381,7 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
     )
     notification_settings = NotificationSettings.objects.create(user=world.globex_user)
     model = world.version.model
-    return {
+    return plans_lane_ids(world) | {
         "code": b.code,
         "id": str(b.pk),
         "kpi": world.revenue.code,
@@ -381,6 +413,30 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
         "partner_type_ct": str(
             apps.get_model("contenttypes", "ContentType").objects.get_for_model(b).pk
         ),
+    }
+
+
+def plans_lane_ids(world: World) -> dict[str, str]:
+    """Lane plans: B's feedback thread, meeting, improvement plan and one of its actions."""
+    from feedback.models import FeedbackReply, FeedbackThread, ImprovementPlan, Meeting, PlanAction
+
+    b = world.globex
+    thread = FeedbackThread.objects.create(
+        partner=b, direction="to_partner", subject="Globex pipeline", created_by=world.manager
+    )
+    FeedbackReply.objects.create(thread=thread, author=world.manager, body="Globex: two deals")
+    meeting = Meeting.objects.create(
+        partner=b, period=world.q3, held_on=world.q3.end, notes="Globex QBR"
+    )
+    plan = ImprovementPlan.objects.create(partner=b, period=world.q3, goal="Globex to Silver")
+    action = PlanAction.objects.create(
+        plan=plan, title="Globex action", owner=world.globex_user, due_on=world.q3.end
+    )
+    return {
+        "thread": str(thread.pk),
+        "meeting": str(meeting.pk),
+        "plan": str(plan.pk),
+        "action": str(action.pk),
     }
 
 
@@ -439,6 +495,10 @@ def refused(response) -> bool:
     takes only writes, which are walked too); a redirect to a sign-in."""
     if response.status_code in (403, 404, 405):
         return True
+    # lane plans: partner users write to the feedback loop's API lists (threads), which take
+    # JSON only: the walk's form-encoded POST is refused as 415 before anything is read
+    if response.status_code == 415:
+        return True
     location = response.headers.get("Location", "")
     sign_in = location.startswith(("/login/", "/admin/login/"))
     return response.status_code == 302 and sign_in
@@ -447,7 +507,15 @@ def refused(response) -> bool:
 def snapshot() -> dict[str, list]:
     """Every row of the project's tables (and the users, groups, tokens and schedules): what a
     refused write must leave as it was."""
-    labels = {"partners", "kpis", "assessments", "auth", "authtoken", "django_celery_beat"}
+    labels = {
+        "partners",
+        "kpis",
+        "assessments",
+        "feedback",
+        "auth",
+        "authtoken",
+        "django_celery_beat",
+    }
     rows = {}
     for model in apps.get_models():
         # the access log grows with every request that signs in or exports: it is what is

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from assessments import charts
 from assessments.kpi_explain import kpi_explain
+from assessments.panels import panels_render
 from assessments.partner_selectors import ScorecardPage, compare_page, scorecard_page
 from partners.access import is_manager, partner_for_user, sees_all_partners, visible_partners
 
@@ -42,6 +43,7 @@ def scorecard(request: HttpRequest, code: str) -> HttpResponse:
             "kpi_chart": charts.kpi_scores([r.line for r in page.rows]) if page.rows else "",
             "history_chart": _history_chart(page, partner) if page.history else "",
             "compare_url": _compare_url(partner, page) if manager else "",
+            "panels": panels_render(partner=partner, period=page.period, user=request.user),
         },
     )
 

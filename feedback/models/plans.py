@@ -31,6 +31,9 @@ class ImprovementPlan(models.Model):
         blank=True,
         related_name="+",
     )
+    # set when an action is added, changed (other than its status) or removed: a change after
+    # the sign-off is allowed and shown
+    actions_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-period__end", "partner__code"]

@@ -7,15 +7,17 @@ from collections.abc import Callable
 import numpy as np
 
 from partnerscore.demo.loop_alerts import seed_alerts
+from partnerscore.demo.loop_conversations import seed_conversations
 
 
 def seed_loop(*, seed: int, say: Callable[[str], object]) -> dict[str, int]:
     """Writes the loop's demo data for the latest (open) quarter; returns counts by kind."""
-    rng = np.random.default_rng(seed + 12)  # noqa: F841  (the parts below draw from it)
+    rng = np.random.default_rng(seed + 12)
     counts: dict[str, int] = {}
     # surveys (lane B): counts |= seed_surveys(rng=rng)
 
-    # feedback, meetings, plans (lane C): counts |= seed_conversations(rng=rng)
+    # feedback, meetings, plans (lane C)
+    counts |= seed_conversations(rng=rng)
 
     # alerts (lane D), last: they read what the parts above wrote
     counts |= seed_alerts()
