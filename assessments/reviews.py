@@ -251,7 +251,10 @@ def _transition(
         current._history_user = by
         current.save(update_fields=["status", "updated_at", *fields])  # the audit trail's row
         AssessmentTransition.objects.create(
-            assessment=current, from_status=before, to_status=transition.target, by=by,
+            assessment=current,
+            from_status=before,
+            to_status=transition.target,
+            by=by,
             note=note.strip(),
         )
         if (transition.target in COUNTING_STATUSES) != (before in COUNTING_STATUSES):
@@ -315,6 +318,4 @@ ACTIONS = {
 def partner_visible_assessments(partner_id: int) -> QuerySet[Assessment]:
     """What a partner's portal users see of their assessments: shared and acknowledged ones,
     never drafts or merely submitted ones."""
-    return Assessment.objects.filter(
-        partner_id=partner_id, status__in=(S.SHARED, S.ACKNOWLEDGED)
-    )
+    return Assessment.objects.filter(partner_id=partner_id, status__in=(S.SHARED, S.ACKNOWLEDGED))
