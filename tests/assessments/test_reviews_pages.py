@@ -214,5 +214,7 @@ def test_a_managers_portal_preview_is_read_only(client, world, q):
     page = client.get("/portal/assessments/", {"partner": "GLOBEX"}).content.decode()
     assert "Relationship strength" in page and "read-only preview" in page
     assert 'name="response"' not in page
-    assert client.post("/portal/assessments/?partner=GLOBEX", {"assessment": a.pk}).status_code == 404
+    assert (
+        client.post("/portal/assessments/?partner=GLOBEX", {"assessment": a.pk}).status_code == 404
+    )
     assert Assessment.objects.get(pk=a.pk).status == S.SHARED
