@@ -28,8 +28,17 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from assessments.models import OfficialTier, RecomputeRun, TierProposal
-from kpis.models import ImportJob
+from assessments.models import (
+    Assessment,
+    AssessmentRating,
+    AssessmentStatus,
+    AssessmentTransition,
+    OfficialTier,
+    RecomputeRun,
+    Rubric,
+    TierProposal,
+)
+from kpis.models import KPI, ImportJob
 from partners.access import MANAGERS_GROUP, visible_partners
 from partners.models import PortalUser, Region
 from tests.api.conftest import Scored, scored_build
@@ -167,6 +176,17 @@ ROUTES: dict[str, Route] = {
     "api/v1/^recompute-runs/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "run"}),
     "api/v1/^tier-changes/$": Route(Kind.LIST),
     "api/v1/^tier-changes/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "tierchange"}),
+    # -- reviews lane (issue 12): quarterly assessments
+    "portal/assessments/": Route(Kind.SCOPED),  # names its partner in the query, like portal/
+    "assessments/": Route(Kind.MANAGERS),
+    "partners/<str:code>/assessment/": Route(Kind.SCOPED, {"code": "code"}),
+    "api/v1/^assessments/$": Route(Kind.LIST),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/acknowledge/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/reopen/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/share/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/submit/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    # -- end of reviews lane
 }
 
 # The admin's routes (each registered model's list, add, change, delete, history) are walked
@@ -202,6 +222,10 @@ ADMIN_OBJECTS: dict[str, str] = {
     "assessments.tierchange": "tierchange",
     "assessments.tierproposal": "proposal",
     "assessments.officialtier": "official",
+    # -- reviews lane (issue 12)
+    "assessments.rubric": "rubric",
+    "assessments.assessment": "assessment",
+    # -- end of reviews lane
     "axes.accessattempt": "=1",
     "axes.accesslog": "=1",
     "axes.accessfailurelog": "=1",
@@ -324,7 +348,27 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
         name="recompute GLOBEX", task="assessments.tasks.recompute_period", interval=every
     )
     model = world.version.model
-    return {
+    # -- reviews lane (issue 12): B's assessment, shared (so B's own users could read it)
+    rated = KPI.objects.create(code="relationship", name="Relationship", source="assessment")
+    rubric = Rubric.objects.create(kpi=rated, level_4="Globex-only rubric text")
+    assessment = Assessment.objects.create(
+        partner=b,
+        period=world.q3,
+        assessor=world.manager,
+        status=AssessmentStatus.SHARED,
+        summary="Globex summary",
+    )
+    AssessmentRating.objects.create(assessment=assessment, kpi=rated, rating=4, comment="Globex")
+    AssessmentTransition.objects.create(
+        assessment=assessment, from_status="submitted", to_status="shared", by=world.manager
+    )
+    own = Assessment.objects.create(  # A's own, shared: its portal tab and API list show it
+        partner=world.acme, period=world.q3, status=AssessmentStatus.SHARED
+    )
+    AssessmentRating.objects.create(assessment=own, kpi=rated, rating=3)
+    reviews = {"assessment": str(assessment.pk), "rubric": str(rubric.pk)}
+    # -- end of reviews lane
+    return reviews | {
         "code": b.code,
         "id": str(b.pk),
         "kpi": world.revenue.code,
@@ -587,6 +631,8 @@ OWN_PAGES = [
     "/api/v1/tier-changes/",
     "/api/v1/metric-values/",
     "/api/v1/target-overrides/",
+    "/portal/assessments/",  # reviews lane (issue 12)
+    "/api/v1/assessments/",  # reviews lane (issue 12)
 ]
 
 

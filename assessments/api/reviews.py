@@ -198,40 +198,34 @@ class AssessmentViewSet(
         )
         return self._answer(assessment)
 
-    def _transition(self, request: Request, service, **kwargs) -> Response:
-        assessment = self.get_object()
-        return self._answer(service(assessment=assessment, by=request.user, **kwargs))
+    def _transition(
+        self, request: Request, service, body: type[serializers.Serializer]
+    ) -> Response:
+        assessment = self.get_object()  # 404 first: the body of an unseen one is not read
+        given = body(data=request.data)
+        given.is_valid(raise_exception=True)
+        return self._answer(service(assessment=assessment, by=request.user, **given.validated_data))
 
     @extend_schema(request=NoteSerializer, responses=AssessmentSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         """Draft -> submitted: every rating present; the ratings now count (a recompute follows)."""
-        return self._transition(request, assessment_submit, note=_note(request))
+        return self._transition(request, assessment_submit, NoteSerializer)
 
     @extend_schema(request=NoteSerializer, responses=AssessmentSerializer)
     @action(detail=True, methods=["post"])
     def share(self, request: Request, pk: str) -> Response:
         """Submitted -> shared: the partner's users see it."""
-        return self._transition(request, assessment_share, note=_note(request))
+        return self._transition(request, assessment_share, NoteSerializer)
 
     @extend_schema(request=ResponseSerializer, responses=AssessmentSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str) -> Response:
         """Shared -> acknowledged, by a portal user of the partner, with an optional response."""
-        body = ResponseSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._transition(
-            request, assessment_acknowledge, response=body.validated_data["response"]
-        )
+        return self._transition(request, assessment_acknowledge, ResponseSerializer)
 
     @extend_schema(request=NoteSerializer, responses=AssessmentSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str) -> Response:
         """Submitted or shared -> draft: the ratings stop counting (a recompute follows)."""
-        return self._transition(request, assessment_reopen, note=_note(request))
-
-
-def _note(request: Request) -> str:
-    body = NoteSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data["note"]
+        return self._transition(request, assessment_reopen, NoteSerializer)
