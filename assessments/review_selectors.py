@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
 from assessments.models import (
     Assessment,
@@ -61,13 +62,19 @@ class AssessmentList:
     page: Page
 
 
+def _full_name(user: str):
+    """A user's "First Last", or the username when they have no name."""
+    name = Trim(Concat(f"{user}__first_name", Value(" "), f"{user}__last_name"))
+    return Coalesce(NullIf(name, Value("")), f"{user}__username")
+
+
 def _with_assessment(partners: QuerySet, period: Period) -> QuerySet:
     mine = Assessment.objects.filter(partner=OuterRef("pk"), period=period)
     card = Scorecard.objects.filter(partner=OuterRef("pk"), period=period)
     return partners.annotate(
         a_status=Subquery(mine.values("status")[:1]),
         a_updated=Subquery(mine.values("updated_at")[:1]),
-        a_assessor=Subquery(mine.values("assessor__username")[:1]),
+        a_assessor=Subquery(mine.annotate(who=_full_name("assessor")).values("who")[:1]),
         card_score=Subquery(card.values("score")[:1]),
         card_tier=Subquery(card.values("tier")[:1]),
     )
@@ -158,7 +165,7 @@ def assessment_page(*, partner, period: Period, periods: list[Period], user) -> 
     )
     card = scorecard_page(partner=partner, period_code=period.code, show_peers=False)
     rows = rating_rows(assessment) if assessment else []
-    lines = {row.line.kpi_id: row for row in card.rows} if card else {}
+    lines = {row.line.kpi_id: row.line for row in card.rows} if card else {}
     for row in rows:
         row.line = lines.get(row.rating.kpi_id)
     rated = {row.rating.kpi_id for row in rows}
