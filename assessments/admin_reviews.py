@@ -28,14 +28,12 @@ class _ReadOnlyInline(admin.TabularInline):
 
 class RatingInline(_ReadOnlyInline):
     model = AssessmentRating
-    fields = ["kpi", "rating", "comment"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kpi", "rating", "comment")
 
 
 class TransitionInline(_ReadOnlyInline):
     model = AssessmentTransition
-    fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "from_status", "to_status", "by", "note")
     ordering = ["at", "pk"]
 
 

@@ -130,6 +130,12 @@ def _refuse_unless_allowed(*, assessment: Assessment, action: str, user) -> None
         raise ValidationError(refusal, code="forbidden_transition")
 
 
+def _audit_as(obj: object, user) -> None:
+    """The audit trail's author of the next save (simple-history's documented attribute):
+    the workflow's user, also where no request middleware knows them (API tokens, tasks)."""
+    setattr(obj, "_history_user", user)  # noqa: B010
+
+
 # -- creating a draft ---------------------------------------------------------------------------
 
 
@@ -158,7 +164,7 @@ def assessment_create(*, partner: Partner, period: Period, by) -> Assessment:
     try:
         with transaction.atomic():
             assessment = Assessment(partner=partner, period=period, assessor=by)
-            assessment._history_user = by
+            _audit_as(assessment, by)
             assessment.save()
             AssessmentRating.objects.bulk_create(
                 [AssessmentRating(assessment=assessment, kpi=kpi) for kpi in kpis]
@@ -212,12 +218,12 @@ def assessment_save(
             new_comment = comments.get(kpi_id, row.comment).strip()
             if (new_rating, new_comment) != (row.rating, row.comment):
                 row.rating, row.comment = new_rating, new_comment
-                row._history_user = by
+                _audit_as(row, by)
                 row.save(update_fields=["rating", "comment"])
         if summary is not None:
             locked.summary = summary.strip()
         locked.assessor = by
-        locked._history_user = by
+        _audit_as(locked, by)
         locked.save(update_fields=["summary", "assessor", "updated_at"])
     return locked
 
@@ -248,7 +254,7 @@ def _transition(
                 code="concurrent_transition",
             )
         current.refresh_from_db()
-        current._history_user = by
+        _audit_as(current, by)
         current.save(update_fields=["status", "updated_at", *fields])  # the audit trail's row
         AssessmentTransition.objects.create(
             assessment=current,

@@ -136,7 +136,7 @@ class AssessmentViewSet(
     def get_queryset(self) -> QuerySet[Assessment]:
         user = self.request.user
         if is_partner_user(user):
-            shown = partner_visible_assessments(portal_partner_id(user))
+            shown = partner_visible_assessments(portal_partner_id(user) or 0)
         else:
             shown = Assessment.objects.filter(partner__in=visible_partners(user))
         params = self.request.query_params

@@ -2,6 +2,8 @@
 and one partner's assessment (ratings, workflow, history) beside its scorecard. Partner users
 get a 404 here: they read shared assessments in the portal."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -69,27 +71,27 @@ def assessments(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _ratings_from(post: QueryDict, prefix: str) -> dict[int, object]:
-    """{kpi id: value} of the fields `<prefix>-<kpi id>`; a rating '' is None, digits an int,
-    anything else is passed on as text for the service to refuse by name."""
-    out: dict[int, object] = {}
-    for name, value in post.items():
+def _ratings_from(post: QueryDict, prefix: str) -> dict[int, str]:
+    """{kpi id: text} of the form's fields `<prefix>-<kpi id>`."""
+    out: dict[int, str] = {}
+    for name in post:
         head, _, kpi_id = name.partition("-")
         if head == prefix and kpi_id.isdigit():
-            out[int(kpi_id)] = value
+            out[int(kpi_id)] = post.get(name, "")
     return out
 
 
 def _save_from(request: HttpRequest, assessment: Assessment) -> None:
-    ratings = {
-        k: (None if v == "" else int(v) if str(v).isdigit() else v)
+    # the service refuses anything but 1-5 by name: pass on what is not a number as it came
+    ratings: dict[int, Any] = {
+        k: (None if v == "" else int(v) if v.isdigit() else v)
         for k, v in _ratings_from(request.POST, "rating").items()
     }
     assessment_save(
         assessment=assessment,
         by=request.user,
         ratings=ratings,
-        comments={k: str(v) for k, v in _ratings_from(request.POST, "comment").items()},
+        comments=_ratings_from(request.POST, "comment"),
         summary=request.POST.get("summary"),
     )
 

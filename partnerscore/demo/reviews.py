@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history
 from assessments.models import Assessment, AssessmentRating, AssessmentTransition, Rubric
 from kpis.models import KPI, Period
 from partners.models import PortalUser
+from partnerscore.audit import history_model_for
 from partnerscore.demo.catalog import RUBRICS
 from partnerscore.demo.generator import DemoWorld
 from partnerscore.demo.ratings import generate_reviews
@@ -26,6 +27,12 @@ STEP_DAYS = {"draft": -5, "submitted": 3, "shared": 8, "acknowledged": 12}
 STEPS = tuple(STEP_DAYS)
 # The personas' open quarter: `partner` has one to acknowledge, `partner2` acknowledged it.
 PERSONA_STATUS = {"partner": "shared", "partner2": "acknowledged"}
+
+
+def _history_table(model) -> str:
+    history = history_model_for(model)
+    assert history is not None, f"{model.__name__} is audited (assessments/models/reviews.py)"
+    return history._meta.db_table
 
 
 def ensure_rubrics() -> None:
@@ -111,7 +118,7 @@ def _write_assessments(head: pd.DataFrame) -> pd.DataFrame:
     ids = copy_out(f"SELECT id, partner_id, period_id FROM {table}", [])
     history = frame.merge(ids, on=["partner_id", "period_id"])
     copy_in(
-        Assessment.history.model._meta.db_table,
+        _history_table(Assessment),
         history.assign(history_date=history["updated_at"], history_type="+"),
         force_not_null=("summary", "partner_response"),
     )
@@ -162,7 +169,7 @@ def _write_ratings(ratings: pd.DataFrame, head: pd.DataFrame) -> int:
         cursor.execute("SELECT now()")
         created = cursor.fetchone()[0]
     copy_in(
-        AssessmentRating.history.model._meta.db_table,
+        _history_table(AssessmentRating),
         history.assign(history_date=created, history_type="+"),
         force_not_null=("comment",),
     )
