@@ -150,7 +150,11 @@ def seed_demo(
         personas = _personas(world, partner_ids) if with_users else 0
         # before scoring: every quarter's scores count its ratings (SCORING.md 2)
         reviews = write_reviews(
-            world=world, partner_ids=partner_ids, manager_ids=managers, seed=seed
+            world=world,
+            partner_ids=partner_ids,
+            manager_ids=managers,
+            seed=seed,
+            bulk_load=_bulk_load,
         )
         say(
             f"Wrote {reviews.get('assessments', 0)} assessments, {reviews.get('ratings', 0)} "
