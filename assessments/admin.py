@@ -105,3 +105,6 @@ class OfficialTierAdmin(ReadOnlyAdmin):
     list_filter = ["tier"]
     search_fields = ["partner__code", "partner__name"]
     list_select_related = ["partner", "since_period", "approved_by"]
+
+
+from assessments import admin_reviews  # noqa: E402, F401  (rubrics and assessments)

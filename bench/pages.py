@@ -128,6 +128,9 @@ def pages_to_time(quarters: list) -> dict[str, str]:
         "scorecard": f"/partners/{middle[0]}/",
         "compare": "/compare/?" + "&".join(f"partners={code}" for code in middle),
         "migration": f"/portfolio/migration/?period={last.code}&from={previous.code}",
+        "assessments": f"/assessments/?period={last.code}",
+        "assessments_filtered": f"/assessments/?period={last.code}&status=not_started&page=3",
+        "assessment": f"/partners/{middle[0]}/assessment/?period={last.code}",
     }
 
 

@@ -28,9 +28,18 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from assessments.models import OfficialTier, RecomputeRun, TierProposal
+from assessments.models import (
+    Assessment,
+    AssessmentRating,
+    AssessmentStatus,
+    AssessmentTransition,
+    OfficialTier,
+    RecomputeRun,
+    Rubric,
+    TierProposal,
+)
 from feedback.models import Alert, AlertKind, NotificationSettings
-from kpis.models import ImportJob
+from kpis.models import KPI, ImportJob
 from partners.access import MANAGERS_GROUP, visible_partners
 from partners.models import PortalUser, Region
 from tests.api.conftest import Scored, scored_build
@@ -208,6 +217,17 @@ ROUTES: dict[str, Route] = {
     "api/v1/plans/<int:pk>/sign-off/": Route(Kind.SCOPED, {"pk": "plan"}),
     "api/v1/plan-actions/<int:pk>/": Route(Kind.SCOPED, {"pk": "action"}),
     # -- end of lane plans --
+    # -- reviews lane (issue 12): quarterly assessments
+    "portal/assessments/": Route(Kind.SCOPED),  # names its partner in the query, like portal/
+    "assessments/": Route(Kind.MANAGERS),
+    "partners/<str:code>/assessment/": Route(Kind.SCOPED, {"code": "code"}),
+    "api/v1/^assessments/$": Route(Kind.LIST),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/acknowledge/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/reopen/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/share/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    "api/v1/^assessments/(?P<pk>[0-9]+)/submit/$": Route(Kind.SCOPED, {"pk": "assessment"}),
+    # -- end of reviews lane
 }
 
 # The admin's routes (each registered model's list, add, change, delete, history) are walked
@@ -245,6 +265,10 @@ ADMIN_OBJECTS: dict[str, str] = {
     "assessments.officialtier": "official",
     "feedback.alert": "alert",  # alerts (issue 12)
     "feedback.notificationsettings": "notification_settings",  # alerts (issue 12)
+    # -- reviews lane (issue 12)
+    "assessments.rubric": "rubric",
+    "assessments.assessment": "assessment",
+    # -- end of reviews lane
     "axes.accessattempt": "=1",
     "axes.accesslog": "=1",
     "axes.accessfailurelog": "=1",
@@ -381,39 +405,63 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
     )
     notification_settings = NotificationSettings.objects.create(user=world.globex_user)
     model = world.version.model
-    return plans_lane_ids(world) | {
-        "code": b.code,
-        "id": str(b.pk),
-        "kpi": world.revenue.code,
-        "kpi_id": str(world.revenue.pk),
-        "period": world.q3.code,
-        "period_id": str(world.q3.pk),
-        "model": model.code,
-        "model_id": str(model.pk),
-        "version": str(world.version.pk),
-        "type": b.partner_type.code,
-        "type_id": str(b.partner_type_id),
-        "region": Region.objects.get(partners=b).code,
-        "region_id": str(b.region_id),
-        "card": str(scored.globex_card.pk),
-        "tierchange": str(scored.globex_change.pk),
-        "value": str(scored.globex_value.pk),
-        "override": str(scored.globex_override.pk),
-        "job": str(job.pk),
-        "proposal": str(proposal.pk),
-        "official": str(official.pk),
-        "run": str(run.pk),
-        "task": str(task.pk),
-        "interval": str(every.pk),
-        "alert": str(alert.pk),  # alerts (issue 12)
-        "notification_settings": str(notification_settings.pk),
-        "user": str(world.globex_user.pk),
-        "portal": str(PortalUser.objects.get(user=world.globex_user).pk),
-        "group": str(Group.objects.get(name=MANAGERS_GROUP).pk),
-        "partner_type_ct": str(
-            apps.get_model("contenttypes", "ContentType").objects.get_for_model(b).pk
-        ),
-    }
+    # -- reviews lane (issue 12): B's assessment, shared (so B's own users could read it)
+    rated = KPI.objects.create(code="relationship", name="Relationship", source="assessment")
+    rubric = Rubric.objects.create(kpi=rated, level_4="Globex-only rubric text")
+    assessment = Assessment.objects.create(
+        partner=b,
+        period=world.q3,
+        assessor=world.manager,
+        status=AssessmentStatus.SHARED,
+        summary="Globex summary",
+    )
+    AssessmentRating.objects.create(assessment=assessment, kpi=rated, rating=4, comment="Globex")
+    AssessmentTransition.objects.create(
+        assessment=assessment, from_status="submitted", to_status="shared", by=world.manager
+    )
+    own = Assessment.objects.create(  # A's own, shared: its portal tab and API list show it
+        partner=world.acme, period=world.q3, status=AssessmentStatus.SHARED
+    )
+    AssessmentRating.objects.create(assessment=own, kpi=rated, rating=3)
+    reviews = {"assessment": str(assessment.pk), "rubric": str(rubric.pk)}
+    # -- end of reviews lane
+    return (
+        plans_lane_ids(world)
+        | reviews
+        | {
+            "code": b.code,
+            "id": str(b.pk),
+            "kpi": world.revenue.code,
+            "kpi_id": str(world.revenue.pk),
+            "period": world.q3.code,
+            "period_id": str(world.q3.pk),
+            "model": model.code,
+            "model_id": str(model.pk),
+            "version": str(world.version.pk),
+            "type": b.partner_type.code,
+            "type_id": str(b.partner_type_id),
+            "region": Region.objects.get(partners=b).code,
+            "region_id": str(b.region_id),
+            "card": str(scored.globex_card.pk),
+            "tierchange": str(scored.globex_change.pk),
+            "value": str(scored.globex_value.pk),
+            "override": str(scored.globex_override.pk),
+            "job": str(job.pk),
+            "proposal": str(proposal.pk),
+            "official": str(official.pk),
+            "run": str(run.pk),
+            "task": str(task.pk),
+            "interval": str(every.pk),
+            "alert": str(alert.pk),  # alerts (issue 12)
+            "notification_settings": str(notification_settings.pk),
+            "user": str(world.globex_user.pk),
+            "portal": str(PortalUser.objects.get(user=world.globex_user).pk),
+            "group": str(Group.objects.get(name=MANAGERS_GROUP).pk),
+            "partner_type_ct": str(
+                apps.get_model("contenttypes", "ContentType").objects.get_for_model(b).pk
+            ),
+        }
+    )
 
 
 def plans_lane_ids(world: World) -> dict[str, str]:
@@ -686,6 +734,8 @@ OWN_PAGES = [
     "/api/v1/tier-changes/",
     "/api/v1/metric-values/",
     "/api/v1/target-overrides/",
+    "/portal/assessments/",  # reviews lane (issue 12)
+    "/api/v1/assessments/",  # reviews lane (issue 12)
 ]
 
 

@@ -34,6 +34,7 @@ from partnerscore.demo import DemoError, last_completed_quarter, seed_demo
 from partnerscore.demo.catalog import KPI_CATALOG, MANAGERS, MODEL_LINES, PARTNER_TYPES
 from partnerscore.demo.generator import generate_world, type_inputs
 from partnerscore.demo.quarters import day_numbers, parse_quarter, quarter_calendar
+from partnerscore.demo.ratings import generate_reviews, type_criteria
 from partnerscore.demo.writer import METRIC_TABLE, ensure_catalog
 
 SMALL = {"partners": 50, "periods": 4, "seed": 7, "last_quarter": "2026-Q3"}
@@ -195,7 +196,9 @@ def test_every_model_kpi_is_generated_or_computed_for_its_type():
         reported = set(type_inputs(type_code))
         for code, *_ in lines:
             spec = specs[code]
-            assert code in reported or spec.source == Source.FORMULA, (type_code, code)
+            # qualitative KPIs come from the demo's assessments (partnerscore/demo/ratings.py)
+            rated = code in type_criteria(type_code) and spec.source == Source.ASSESSMENT
+            assert code in reported or rated or spec.source == Source.FORMULA, (type_code, code)
 
 
 # -- seeding -------------------------------------------------------------------------------------
@@ -377,3 +380,51 @@ def test_tiers_are_mostly_stable_quarter_over_quarter():
     changes = TierChange.objects.filter(period=last).count()
     assert tiered > 350
     assert 0 < changes / tiered < 0.20
+
+
+# -- the quarterly assessments (issue 12, reviews lane) -----------------------------------------
+
+
+def test_demo_ratings_follow_the_partners_quality_and_leave_the_values_alone():
+    world = generate_world(partners=2000, periods=4, seed=3, last_quarter="2026-Q3")
+    plain = generate_world(partners=2000, periods=4, seed=3, last_quarter="2026-Q3")
+    reviews = generate_reviews(
+        quality=world.quality,
+        types=world.partners["type"].to_numpy(),
+        joined=world.partners["joined"].to_numpy(),
+        cal=world.calendar,
+        seed=3,
+    )
+    pd.testing.assert_frame_equal(world.values, plain.values)  # its own random stream
+    rated = reviews.ratings.dropna(subset=["rating"])
+    quality = world.quality[rated["partner"].to_numpy(), rated["quarter"].to_numpy()]
+    assert np.corrcoef(quality, rated["rating"].to_numpy())[0, 1] > 0.4
+    assert set(rated["rating"].unique()) == {1.0, 2.0, 3.0, 4.0, 5.0}
+    assert 3.0 < rated["rating"].mean() < 3.7  # most partners a little below target (4)
+
+
+@pytest.mark.django_db
+def test_every_quarter_rates_every_partner_and_the_open_one_is_a_lively_mix():
+    from assessments.models import Assessment, AssessmentRating, ScorecardLine
+
+    seed_demo(partners=200, periods=3, seed=5, last_quarter="2026-Q3")
+    periods = list(Period.objects.order_by("start"))
+    closed, latest = periods[:-1], periods[-1]
+    for period in closed:  # reviewed to the end, every criterion rated
+        statuses = set(Assessment.objects.filter(period=period).values_list("status", flat=True))
+        assert statuses <= {"submitted", "acknowledged"} and statuses
+        assert not AssessmentRating.objects.filter(
+            assessment__period=period, rating__isnull=True
+        ).exists()
+        joined = Partner.objects.filter(joined_on__lte=period.end).count()
+        assert Assessment.objects.filter(period=period).count() == joined
+    mix = set(Assessment.objects.filter(period=latest).values_list("status", flat=True))
+    assert mix == {"draft", "submitted", "shared", "acknowledged"}
+    assert Assessment.objects.filter(period=latest).count() < Partner.objects.count()  # not started
+    persona = PortalUser.objects.get(user__username="partner").partner
+    assert Assessment.objects.get(partner=persona, period=latest).status == "shared"
+    # the history's scores count the ratings: each closed quarter's qualitative lines have values
+    lines = ScorecardLine.objects.filter(
+        period_id=closed[0].pk, kpi__source="assessment", partner__joined_on__lte=closed[0].end
+    )
+    assert lines.exists() and not lines.filter(value__isnull=True).exists()

@@ -1,13 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from assessments.api import views
+from assessments.api import reviews, views
 
 router = SimpleRouter()
 router.register("periods", views.PeriodViewSet, basename="period")
 router.register("scorecards", views.ScorecardViewSet, basename="scorecard")
 router.register("recompute-runs", views.RecomputeRunViewSet, basename="recomputerun")
 router.register("tier-changes", views.TierChangeViewSet, basename="tierchange")
+router.register("assessments", reviews.AssessmentViewSet, basename="assessment")
 
 urlpatterns = [
     path(

@@ -89,40 +89,108 @@ KPI_CATALOG: tuple[KpiSpec, ...] = (
     KpiSpec("referred_retention", "Referred customer retention", "customer", "%", "last"),
     KpiSpec("days_since_referral", "Days since last referral", "engagement", "days", "last",
             "lower"),
+    # Qualitative: a channel manager's quarterly rating, 1-5 (issue 12)
+    *(
+        KpiSpec(code, name, "relationship", "rating", "mean", source="assessment",
+                description=f"The channel manager's quarterly rating: {question}")
+        for code, name, question in (
+            ("relationship_strength", "Relationship strength",
+             "how close and trusted is the working relationship?"),
+            ("market_knowledge", "Market knowledge",
+             "how well does the partner know its market, customers and our offering?"),
+            ("communication", "Communication",
+             "how responsive, open and proactive is the partner?"),
+            ("agreement_compliance", "Compliance with agreements",
+             "does the partner keep the programme's rules, reporting and commitments?"),
+            ("marketing_execution", "Marketing execution",
+             "does the partner run the agreed campaigns well and on time?"),
+        )
+    ),
 )  # fmt: skip
 
+# What each rating level means, per qualitative KPI (assessments.models.Rubric).
+RUBRICS: dict[str, tuple[str, str, str, str, str]] = {
+    "relationship_strength": (
+        "No regular contact; we learn of issues late.",
+        "Occasional contact, mostly transactional.",
+        "Regular contact with one counterpart; joint planning is rare.",
+        "Trusted relationship with several contacts; a joint plan exists.",
+        "Strategic partnership: executive sponsors, shared plan reviewed each quarter.",
+    ),
+    "market_knowledge": (
+        "Little insight into its customers or our products.",
+        "Knows its customers; weak on our offering and competitors.",
+        "Solid knowledge of its segment and our core products.",
+        "Deep segment insight; positions our full portfolio well.",
+        "Recognised expert; brings us market intelligence we act on.",
+    ),
+    "communication": (
+        "Hard to reach; requests go unanswered.",
+        "Slow to respond; information arrives late or incomplete.",
+        "Responsive when asked.",
+        "Responsive and proactive about risks and opportunities.",
+        "Exemplary: anticipates needs, shares forecasts and news unprompted.",
+    ),
+    "agreement_compliance": (
+        "Repeated breaches of the programme's rules or reporting.",
+        "Several late reports or missed commitments this quarter.",
+        "Mostly compliant; minor lapses fixed when raised.",
+        "Fully compliant and on time.",
+        "Fully compliant and helps improve the programme's rules.",
+    ),
+    "marketing_execution": (
+        "No agreed marketing activity took place.",
+        "Activities started late or fell short of the plan.",
+        "The agreed campaigns ran, with average results.",
+        "Campaigns ran on plan with good lead flow.",
+        "Outstanding campaigns; a reference for other partners.",
+    ),
+}
+
 Line = tuple[str, float, float, float, float]  # kpi, floor, target, stretch, weight
+# A rating's floor, target and stretch: 1 scores 0, 4 is on target (100), 5 the stretch (120).
+# The qualitative lines weigh 10-13 % of each model.
+RATED = (1.0, 4.0, 5.0)
 
 MODEL_LINES: dict[str, tuple[Line, ...]] = {
     "reseller": (
-        ("revenue", 25e3, 75e3, 150e3, 25), ("revenue_growth", 0, 8, 20, 10),
-        ("deals_registered", 3, 8, 15, 10), ("win_rate", 20, 35, 50, 15),
-        ("certified_staff", 2, 4, 8, 10), ("customer_nps", 0, 30, 50, 10),
-        ("renewal_rate", 80, 90, 95, 10), ("mdf_utilization", 50, 75, 90, 10),
+        ("revenue", 25e3, 75e3, 150e3, 20), ("revenue_growth", 0, 8, 20, 10),
+        ("deals_registered", 3, 8, 15, 8), ("win_rate", 20, 35, 50, 13),
+        ("certified_staff", 2, 4, 8, 9), ("customer_nps", 0, 30, 50, 10),
+        ("renewal_rate", 80, 90, 95, 10), ("mdf_utilization", 50, 75, 90, 8),
+        ("relationship_strength", *RATED, 5), ("market_knowledge", *RATED, 4),
+        ("marketing_execution", *RATED, 3),
     ),
     "distributor": (
-        ("sell_through", 1e6, 2.5e6, 4e6, 25), ("sell_through_growth", 0, 6, 15, 10),
-        ("active_resellers", 40, 80, 150, 10), ("fill_rate", 92, 97, 99, 15),
-        ("on_time_delivery", 90, 95, 98, 15), ("weeks_of_supply", 10, 6, 4, 10),
+        ("sell_through", 1e6, 2.5e6, 4e6, 20), ("sell_through_growth", 0, 6, 15, 10),
+        ("active_resellers", 40, 80, 150, 8), ("fill_rate", 92, 97, 99, 13),
+        ("on_time_delivery", 90, 95, 98, 13), ("weeks_of_supply", 10, 6, 4, 8),
         ("pos_report_compliance", 85, 95, 100, 10), ("dso", 60, 45, 35, 5),
+        ("relationship_strength", *RATED, 5), ("agreement_compliance", *RATED, 5),
+        ("communication", *RATED, 3),
     ),
     "technology": (
-        ("joint_customers", 15, 40, 80, 20), ("cosell_pipeline", 100e3, 300e3, 600e3, 20),
-        ("sourced_revenue", 20e3, 60e3, 120e3, 15), ("integration_active_rate", 50, 70, 85, 15),
+        ("joint_customers", 15, 40, 80, 17), ("cosell_pipeline", 100e3, 300e3, 600e3, 17),
+        ("sourced_revenue", 20e3, 60e3, 120e3, 13), ("integration_active_rate", 50, 70, 85, 13),
         ("joint_retention", 85, 92, 96, 10), ("cosell_opps", 2, 5, 10, 10),
-        ("integration_tickets", 20, 8, 3, 10),
+        ("integration_tickets", 20, 8, 3, 8),
+        ("relationship_strength", *RATED, 5), ("communication", *RATED, 4),
+        ("marketing_execution", *RATED, 3),
     ),
     "msp": (
-        ("mrr", 15e3, 40e3, 80e3, 20), ("mrr_growth", 0, 4, 10, 15),
-        ("managed_seats", 500, 1500, 4000, 10), ("client_churn", 5, 2, 0.5, 15),
-        ("sla_adherence", 90, 95, 98, 15), ("csat", 85, 92, 96, 10),
-        ("certified_techs", 2, 5, 10, 10), ("adoption_rate", 40, 60, 80, 5),
+        ("mrr", 15e3, 40e3, 80e3, 17), ("mrr_growth", 0, 4, 10, 13),
+        ("managed_seats", 500, 1500, 4000, 8), ("client_churn", 5, 2, 0.5, 13),
+        ("sla_adherence", 90, 95, 98, 13), ("csat", 85, 92, 96, 10),
+        ("certified_techs", 2, 5, 10, 9), ("adoption_rate", 40, 60, 80, 5),
+        ("relationship_strength", *RATED, 5), ("communication", *RATED, 4),
+        ("agreement_compliance", *RATED, 3),
     ),
     "referral": (
-        ("referrals", 2, 6, 15, 15), ("qualified_rate", 25, 45, 65, 10),
-        ("referral_win_rate", 5, 15, 25, 20), ("referred_revenue", 5e3, 25e3, 60e3, 25),
-        ("referred_retention", 80, 90, 95, 10), ("days_since_referral", 90, 30, 10, 10),
+        ("referrals", 2, 6, 15, 13), ("qualified_rate", 25, 45, 65, 10),
+        ("referral_win_rate", 5, 15, 25, 17), ("referred_revenue", 5e3, 25e3, 60e3, 21),
+        ("referred_retention", 80, 90, 95, 10), ("days_since_referral", 90, 30, 10, 9),
         ("payout_ratio", 35, 25, 20, 10),
+        ("relationship_strength", *RATED, 6), ("market_knowledge", *RATED, 4),
     ),
 }  # fmt: skip
 DEFAULT_MODEL_LINES: tuple[Line, ...] = (

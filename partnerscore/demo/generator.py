@@ -340,6 +340,8 @@ class DemoWorld:
     partners: pd.DataFrame
     # partner (row of partners), kpi (categorical code), day (day number), value
     values: pd.DataFrame
+    # latent quality (partners, quarters): what the demo's ratings follow (demo/ratings.py)
+    quality: np.ndarray | None = None
 
 
 def check_sizes(partners: int, periods: int) -> None:
@@ -412,4 +414,4 @@ def generate_world(*, partners: int, periods: int, seed: int, last_quarter: str)
     values = pd.concat(frames, ignore_index=True)
     codes = [spec.code for spec in KPI_CATALOG]
     values["kpi"] = pd.Categorical.from_codes(values["kpi"].to_numpy(), categories=codes)
-    return DemoWorld(cal, roster, values)
+    return DemoWorld(cal, roster, values, quality)

@@ -49,6 +49,7 @@ from partnerscore.demo.catalog import (
 from partnerscore.demo.generator import DemoWorld, check_sizes, generate_world
 from partnerscore.demo.loop import seed_loop
 from partnerscore.demo.quarters import Calendar, DemoError, day_numbers, parse_quarter
+from partnerscore.demo.reviews import ensure_rubrics, write_reviews
 from partnerscore.pgcopy import copy_in
 
 COPY_CHUNK = 500_000  # rows per COPY: bounds the CSV buffer's memory
@@ -77,6 +78,7 @@ def ensure_catalog() -> None:
             code="default-model", name="Default model", is_default=True
         )
         _ensure_version(default, DEFAULT_MODEL_LINES, kpis)
+        ensure_rubrics()
 
 
 def _ensure_kpi(spec: KpiSpec) -> KPI:
@@ -146,6 +148,18 @@ def seed_demo(
         written = _copy_values(world.values, partner_ids)
         say(f"Copied {written} metric values (constraints and indexes rebuilt).")
         personas = _personas(world, partner_ids) if with_users else 0
+        # before scoring: every quarter's scores count its ratings (SCORING.md 2)
+        reviews = write_reviews(
+            world=world,
+            partner_ids=partner_ids,
+            manager_ids=managers,
+            seed=seed,
+            bulk_load=_bulk_load,
+        )
+        say(
+            f"Wrote {reviews.get('assessments', 0)} assessments, {reviews.get('ratings', 0)} "
+            "ratings."
+        )
     loop: dict[str, int] = {}
     if scorecards:
         _score_and_close_history(world.calendar.codes, say)
@@ -158,6 +172,7 @@ def seed_demo(
         "metric_values": written,
         "managers": len(managers),
         "users": len(managers) + personas,
+        **reviews,
         **loop,
     }
 
