@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
 from assessments.models import (
@@ -31,6 +31,7 @@ from kpis.models import Period, PeriodStatus
 
 PAGE_SIZE = 50
 NOT_STARTED = "not_started"  # the list's filter value for partners without an assessment
+NOT_SUBMITTED = "not_submitted"  # not started or a draft (what the reminders link to)
 STATUS_FILTERS = [(NOT_STARTED, "Not started"), *AssessmentStatus.choices]
 
 
@@ -93,9 +94,12 @@ def assessment_list(
     counts = {s: 0 for s, _ in STATUS_FILTERS} | dict(grouped)
     total = partners.count()
     counts[NOT_STARTED] = total - sum(n for s, n in counts.items() if s != NOT_STARTED)
+    counts[NOT_SUBMITTED] = counts[NOT_STARTED] + counts[AssessmentStatus.DRAFT]
     rows = _with_assessment(partners.select_related("partner_type"), period)
     if status == NOT_STARTED:
         rows = rows.filter(a_status__isnull=True)
+    elif status == NOT_SUBMITTED:
+        rows = rows.filter(Q(a_status__isnull=True) | Q(a_status=AssessmentStatus.DRAFT))
     elif status in AssessmentStatus.values:
         rows = rows.filter(a_status=status)
     else:

@@ -12,6 +12,7 @@
 open period for assessments), one bulk insert."""
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef
@@ -19,7 +20,6 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from assessments.models import COUNTING_STATUSES, Assessment
-from feedback.alerts import scorecard_url
 from feedback.models import ActionStatus, Alert, AlertKind, PlanAction, SurveyRequest
 from kpis.models import Period, PeriodStatus
 from partners.models import Partner
@@ -28,7 +28,8 @@ from partners.models import Partner
 # assessments that still need submitting (no assessment, or a draft).
 ASSESSMENTS_DUE_URL = "/assessments/?period={period}&status=not_submitted"
 PORTAL_SURVEYS_URL = "/portal/surveys/"
-PORTAL_PLAN_URL = "/portal/?period={period}#plan"
+PORTAL_PLAN_URL = "/portal/plan/?period={period}"
+MANAGER_PLAN_URL = "/partners/{code}/plan/?period={period}"
 OPEN_ACTION = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
@@ -154,7 +155,9 @@ def _actions_overdue(today: dt.date) -> list[Alert]:
             url = (
                 PORTAL_PLAN_URL.format(period=a["plan__period__code"])
                 if portal
-                else f"{scorecard_url(a['plan__partner__code'], a['plan__period__code'])}#plan"
+                else MANAGER_PLAN_URL.format(
+                    code=quote(a["plan__partner__code"]), period=a["plan__period__code"]
+                )
             )
             alerts.append(
                 Alert(

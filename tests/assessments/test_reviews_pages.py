@@ -57,6 +57,18 @@ def test_the_list_counts_partners_by_assessment_status_and_filters(client, world
     assert names == ["ACME"]
 
 
+def test_the_reminders_filter_lists_partners_not_started_or_in_draft(client, world, q):
+    """What the "assessments due" alert links to (feedback/reminders.py)."""
+    assessment_create(partner=world.globex, period=world.q3, by=world.manager)
+    client.force_login(world.manager)
+    page = client.get("/assessments/", {"period": "2026-Q3", "status": "not_submitted"})
+    assert page.context["listing"].counts["not_submitted"] == 2
+    assert [p.code for p in page.context["listing"].page.object_list] == ["ACME", "GLOBEX"]
+    _shared(world, q, world.acme, S.SUBMITTED)
+    page = client.get("/assessments/", {"period": "2026-Q3", "status": "not_submitted"})
+    assert [p.code for p in page.context["listing"].page.object_list] == ["GLOBEX"]
+
+
 def test_the_list_defaults_to_the_latest_open_period(client, world, q):
     world.q3.status = "closed"
     world.q3.save()

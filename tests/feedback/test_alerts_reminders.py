@@ -112,8 +112,8 @@ def test_an_overdue_action_alerts_its_owner_and_the_manager_once(world, plan):
     (manager,) = alerts_of(world.manager, AlertKind.ACTION_OVERDUE)
     assert owner.title == manager.title == "Overdue: Train two engineers (Acme Corp)"
     assert "was due on 1 Sep 2026 (3 days ago) and is still open" in owner.body
-    assert owner.url == "/portal/?period=2026-Q3#plan"
-    assert manager.url == "/partners/ACME/?period=2026-Q3#plan"
+    assert owner.url == "/portal/plan/?period=2026-Q3"
+    assert manager.url == "/partners/ACME/plan/?period=2026-Q3"
     assert owner.key == manager.key == f"action_overdue:action{action.pk}"
     reminders_raise(today=dt.date(2026, 9, 5))
     assert Alert.objects.filter(kind=AlertKind.ACTION_OVERDUE).count() == 2
