@@ -3,7 +3,6 @@ customer links (managers: list, create, revoke)."""
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
