@@ -5,10 +5,17 @@ errors, keyed q<id>, land on their fields."""
 from django import forms
 from django.core.exceptions import ValidationError
 
-from feedback.models import SCALE_BOUNDS, Question, QuestionKind, Survey, SurveyLink
+from feedback.models import SCALE_BOUNDS, Question, QuestionKind, Survey
 
 SCALE_10_ENDS = ("Not at all likely", "Extremely likely")
 SCALE_5_ENDS = ("Very poor", "Excellent")
+
+
+class AnswerChoiceField(forms.ChoiceField):
+    """Radio buttons whose value the service checks (its message names the question)."""
+
+    def valid_value(self, value: str) -> bool:
+        return True
 
 
 def _field(question: Question) -> forms.Field:
@@ -17,10 +24,10 @@ def _field(question: Question) -> forms.Field:
     if kind in SCALE_BOUNDS:
         low, high = SCALE_BOUNDS[kind]
         choices = [(str(n), str(n)) for n in range(low, high + 1)]
-        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+        return AnswerChoiceField(choices=choices, widget=forms.RadioSelect, **common)
     if kind == QuestionKind.CHOICE:
         options = [(o, o) for o in question.choice_list()]
-        return forms.ChoiceField(choices=options, widget=forms.RadioSelect, **common)
+        return AnswerChoiceField(choices=options, widget=forms.RadioSelect, **common)
     return forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 4000}), max_length=4000, **common
     )
@@ -79,7 +86,3 @@ class ImportForm(forms.Form):
         help_text="CSV, UTF-8: partner_code, answered_on, then a column per "
         "question (its number or its text)."
     )
-
-
-def link_is_usable(link: SurveyLink) -> bool:
-    return link.revoked_at is None
