@@ -167,6 +167,26 @@ ROUTES: dict[str, Route] = {
     "api/v1/^recompute-runs/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "run"}),
     "api/v1/^tier-changes/$": Route(Kind.LIST),
     "api/v1/^tier-changes/(?P<pk>[0-9]+)/$": Route(Kind.SCOPED, {"pk": "tierchange"}),
+    # --- surveys (issue 12, lane surveys) ---
+    "surveys/": Route(Kind.MANAGERS),
+    "surveys/import/": Route(Kind.MANAGERS),
+    "partners/<str:code>/surveys/": Route(Kind.SCOPED, {"code": "code"}),
+    "partners/<str:code>/surveys/links/": Route(Kind.SCOPED, {"code": "code"}),
+    "partners/<str:code>/surveys/links/<int:pk>/revoke/": Route(
+        Kind.SCOPED, {"code": "code", "pk": "survey_link"}
+    ),
+    "portal/surveys/": Route(Kind.SCOPED),  # B's code in the query, as the portal's
+    "portal/surveys/<int:pk>/": Route(Kind.SCOPED, {"pk": "survey_request"}),
+    # a customer's page: no sign-in, its token is its only key (B's is never known)
+    "s/<str:token>/": Route(Kind.PUBLIC, {"token": "=not-a-token"}),
+    "api/v1/^surveys/$": Route(Kind.LIST),
+    "api/v1/^surveys/(?P<pk>[0-9]+)/$": Route(Kind.LIST, {"pk": "survey"}),
+    "api/v1/^survey-responses/$": Route(Kind.LIST),
+    "api/v1/^survey-requests/$": Route(Kind.LIST),
+    "api/v1/^survey-requests/(?P<pk>[0-9]+)/answer/$": Route(Kind.SCOPED, {"pk": "survey_request"}),
+    "api/v1/^survey-links/$": Route(Kind.MANAGERS),
+    "api/v1/^survey-links/(?P<pk>[0-9]+)/revoke/$": Route(Kind.SCOPED, {"pk": "survey_link"}),
+    # --- end surveys ---
 }
 
 # The admin's routes (each registered model's list, add, change, delete, history) are walked
@@ -205,6 +225,12 @@ ADMIN_OBJECTS: dict[str, str] = {
     "axes.accessattempt": "=1",
     "axes.accesslog": "=1",
     "axes.accessfailurelog": "=1",
+    # --- surveys (issue 12, lane surveys) ---
+    "feedback.survey": "survey",
+    "feedback.surveylink": "survey_link",
+    "feedback.surveyrequest": "survey_request",
+    "feedback.surveyresponse": "survey_response",
+    # --- end surveys ---
 }
 ADMIN_SITE_ROUTES = {
     "admin/": {},
@@ -215,7 +241,7 @@ ADMIN_SITE_ROUTES = {
         "content_type_id": "partner_type_ct",
         "object_id": "id",
     },
-    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|partners|kpis|assessments|axes)/$": {
+    "admin/^(?P<app_label>auth|authtoken|django_celery_beat|partners|kpis|assessments|feedback|axes)/$": {  # noqa: E501
         "app_label": "=partners"
     },
     "admin/(?P<url>.*)$": {"url": "=partners/partner/GLOBEX/"},
@@ -324,7 +350,8 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
         name="recompute GLOBEX", task="assessments.tasks.recompute_period", interval=every
     )
     model = world.version.model
-    return {
+    surveys = _surveys_of_b(world)  # surveys (issue 12, lane surveys)
+    return surveys | {
         "code": b.code,
         "id": str(b.pk),
         "kpi": world.revenue.code,
@@ -354,6 +381,30 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
         "partner_type_ct": str(
             apps.get_model("contenttypes", "ContentType").objects.get_for_model(b).pk
         ),
+    }
+
+
+def _surveys_of_b(world: World) -> dict[str, str]:
+    """surveys (issue 12, lane surveys): B's link, its user's request, a response of B's
+    whose free text names B."""
+    from feedback.models import Answer, Question, Survey, SurveyRequest, SurveyResponse
+    from feedback.survey_links import survey_link_create
+
+    survey = Survey.objects.create(name="Customers", audience="customer")
+    text = Question.objects.create(survey=survey, text="Comments", kind="text", required=False)
+    link, _ = survey_link_create(survey=survey, partner=world.globex, created_by=world.admin)
+    asked = SurveyRequest.objects.create(
+        survey=survey, period=world.q3, partner=world.globex, user=world.globex_user
+    )
+    response = SurveyResponse.objects.create(
+        survey=survey, partner=world.globex, answered_on=world.q3.start, channel="link", link=link
+    )
+    Answer.objects.create(response=response, question=text, text="Globex GLOBEX was great")
+    return {
+        "survey": str(survey.pk),
+        "survey_link": str(link.pk),
+        "survey_request": str(asked.pk),
+        "survey_response": str(response.pk),
     }
 
 
@@ -420,7 +471,10 @@ def refused(response) -> bool:
 def snapshot() -> dict[str, list]:
     """Every row of the project's tables (and the users, groups, tokens and schedules): what a
     refused write must leave as it was."""
-    labels = {"partners", "kpis", "assessments", "auth", "authtoken", "django_celery_beat"}
+    labels = {
+        *("partners", "kpis", "assessments", "feedback"),
+        *("auth", "authtoken", "django_celery_beat"),
+    }
     rows = {}
     for model in apps.get_models():
         # the access log grows with every request that signs in or exports: it is what is

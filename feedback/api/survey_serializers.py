@@ -2,7 +2,14 @@
 
 from rest_framework import serializers
 
-from feedback.models import Answer, Question, Survey, SurveyLink, SurveyResponse
+from feedback.models import (
+    Answer,
+    Question,
+    Survey,
+    SurveyLink,
+    SurveyRequest,
+    SurveyResponse,
+)
 from feedback.survey_links import link_state
 
 
@@ -68,14 +75,9 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
         return response.respondent.get_username()
 
 
-class SurveyResponseCreateSerializer(serializers.Serializer):
-    """A manager records a response for a partner they see (partner, answered_on); a partner
-    user answers one of their own open requests (request). answers: {question id: value}."""
+class SurveyAnswersSerializer(serializers.Serializer):
+    """answers: {question id: value (a number, an option, a text)}."""
 
-    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all(), required=False)
-    partner = serializers.CharField(required=False)
-    answered_on = serializers.DateField(required=False)
-    request = serializers.IntegerField(required=False)
     answers = serializers.DictField(child=serializers.CharField(allow_blank=True, allow_null=True))
 
     def validate_answers(self, value: dict) -> dict[int, str | None]:
@@ -83,6 +85,23 @@ class SurveyResponseCreateSerializer(serializers.Serializer):
             return {int(k): v for k, v in value.items()}
         except ValueError:
             raise serializers.ValidationError("Key the answers by question id.") from None
+
+
+class SurveyResponseCreateSerializer(SurveyAnswersSerializer):
+    """A manager records a response for a partner they see."""
+
+    survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all(), required=False)
+    partner = serializers.CharField(required=False)
+    answered_on = serializers.DateField(required=False)
+
+
+class SurveyRequestSerializer(serializers.ModelSerializer):
+    partner = serializers.CharField(source="partner.code", read_only=True)
+    period = serializers.CharField(source="period.code", read_only=True)
+
+    class Meta:
+        model = SurveyRequest
+        fields = ["id", "survey", "period", "partner", "created_at", "answered_at"]
 
 
 class SurveyLinkSerializer(serializers.ModelSerializer):

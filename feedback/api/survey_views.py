@@ -6,13 +6,15 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feedback.api.survey_serializers import (
+    SurveyAnswersSerializer,
     SurveyLinkCreatedSerializer,
     SurveyLinkSerializer,
+    SurveyRequestSerializer,
     SurveyResponseCreateSerializer,
     SurveyResponseSerializer,
     SurveySerializer,
@@ -22,14 +24,13 @@ from feedback.survey_links import survey_link_create, survey_link_revoke
 from feedback.survey_services import request_answer_day, survey_response_record
 from partners.access import Role, is_manager, partner_for_user, portal_partner_id, visible_partners
 from partners.api.permissions import AdminWrites, RolePermission
-from partnerscore.api import ApiReadOnlyViewSet, ApiViewSetMixin
+from partnerscore.api import ApiListViewSet, ApiReadOnlyViewSet, ApiViewSetMixin
 
 ID_REGEX = r"[0-9]+"
 
 
 class EveryoneWrites(RolePermission):
-    """Responses: managers record them for partners they see, partner users answer their own
-    requests (the view decides which)."""
+    """Survey requests: partner users answer their own (the view decides which)."""
 
     write = frozenset({Role.ADMIN, Role.MANAGER, Role.PARTNER})
 
@@ -48,14 +49,19 @@ class SurveyViewSet(ApiReadOnlyViewSet):
     queryset = Survey.objects.prefetch_related("questions__kpi")
 
 
+class ManagersWrite(RolePermission):
+    write = frozenset({Role.ADMIN, Role.MANAGER})
+
+
 class SurveyResponseViewSet(
     ApiViewSetMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Responses of the partners you may see, newest first (partner users: their partner's,
-    without who answered). POST records one through the same checks as every other channel."""
+    without who answered). Managers POST one (e.g. from another tool) through the same checks
+    as every other channel; partner users answer their requests (survey-requests)."""
 
     serializer_class = SurveyResponseSerializer
-    permission_classes = [EveryoneWrites]
+    permission_classes = [ManagersWrite]
 
     def get_queryset(self):
         return (
@@ -77,50 +83,57 @@ class SurveyResponseViewSet(
         data = SurveyResponseCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        if is_manager(request.user):
-            response = self._manager_records(given)
-        else:
-            response = self._partner_answers(given)
-        body = SurveyResponseSerializer(response, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    def _manager_records(self, given: dict) -> SurveyResponse:
         missing = [f for f in ("survey", "partner", "answered_on") if f not in given]
         if missing:
             raise ValidationError({f: ["This field is required."] for f in missing})
-        partner = partner_for_user(self.request.user, given["partner"])
-        return survey_response_record(
+        response = survey_response_record(
             survey=given["survey"],
-            partner=partner,
+            partner=partner_for_user(request.user, given["partner"]),
             answered_on=given["answered_on"],
             answers=given["answers"],
             channel=ResponseChannel.IMPORT,
-            respondent=None,
         )
+        body = SurveyResponseSerializer(response, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
-    def _partner_answers(self, given: dict) -> SurveyResponse:
-        if "request" not in given:
-            raise ValidationError({"request": ["Name the survey request you answer."]})
-        asked = (
-            SurveyRequest.objects.select_related("survey", "period", "partner")
-            .filter(
-                pk=given["request"],
-                user=self.request.user,
-                partner_id=portal_partner_id(self.request.user),
-            )
-            .first()
+
+class SurveyRequestViewSet(ApiListViewSet):
+    """Relationship survey requests: a partner user's own (answer one with POST .../answer/),
+    a manager's of the partners they see."""
+
+    serializer_class = SurveyRequestSerializer
+    permission_classes = [EveryoneWrites]
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        asked = SurveyRequest.objects.select_related("survey", "period", "partner")
+        if is_manager(self.request.user):
+            return asked.filter(partner__in=visible_partners(self.request.user))
+        return asked.filter(user=self.request.user, partner_id=portal_partner_id(self.request.user))
+
+    @extend_schema(request=SurveyAnswersSerializer, responses={201: SurveyResponseSerializer})
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: str) -> Response:
+        """Only the user asked answers (anyone else: 404), once."""
+        asked = get_object_or_404(
+            SurveyRequest.objects.select_related("survey", "period", "partner"),
+            pk=pk,
+            user=request.user,
+            partner_id=portal_partner_id(request.user),
         )
-        if asked is None:
-            raise NotFound("No such survey request.")
-        return survey_response_record(
+        data = SurveyAnswersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        response = survey_response_record(
             survey=asked.survey,
             partner=asked.partner,
             answered_on=request_answer_day(asked),
-            answers=given["answers"],
+            answers=data.validated_data["answers"],
             channel=ResponseChannel.PORTAL,
             survey_request=asked,
-            respondent=self.request.user,
+            respondent=request.user,
         )
+        body = SurveyResponseSerializer(response, context={"show_respondents": False}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class SurveyLinkViewSet(

@@ -249,22 +249,18 @@ def test_api_partner_user_lists_own_partners_responses_without_respondents(world
     asked = SurveyRequest.objects.get(user=world.globex_user, period=world.q3)
     api = APIClient()
     api.force_authenticate(world.globex_user)
-    made = api.post(
-        "/api/v1/survey-responses/",
-        {"request": asked.pk, "answers": {str(surveys.recommend_q.pk): "8"}},
-        format="json",
-    )
+    answer = {"answers": {str(surveys.recommend_q.pk): "8"}}
+    made = api.post(f"/api/v1/survey-requests/{asked.pk}/answer/", answer, format="json")
     assert made.status_code == 201, made.json()
     api.force_authenticate(world.acme_user)
     body = api.get("/api/v1/survey-responses/").json()
     assert [r["partner"] for r in body["results"]] == ["ACME"]
     assert all(r["respondent"] is None for r in body["results"])
-    refused = api.post(
-        "/api/v1/survey-responses/",
-        {"request": asked.pk, "answers": {str(surveys.recommend_q.pk): "8"}},
-        format="json",
-    )
+    refused = api.post(f"/api/v1/survey-requests/{asked.pk}/answer/", answer, format="json")
     assert refused.status_code == 404
+    own = api.get("/api/v1/survey-requests/").json()["results"]
+    assert {r["partner"] for r in own} == {"ACME"} and len(own) == 2  # q2 and q3
+    assert api.post("/api/v1/survey-responses/", answer, format="json").status_code == 403
     api.force_authenticate(world.manager)
     rows = api.get("/api/v1/survey-responses/").json()["results"]
     assert {r["respondent"] for r in rows} == {None, "globex"}
