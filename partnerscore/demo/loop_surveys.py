@@ -128,23 +128,30 @@ def _surveys() -> tuple[Survey, list[Question], Survey, list[Question]]:
     return relation, rq, customer, cq
 
 
-def _customer_responses(rng, period: Period, survey: Survey, qs: list[Question]) -> int:
-    """The quarter's generated NPS answers become responses; their metric values go."""
+def _customer_responses(rng, periods: list[Period], survey: Survey, qs: list[Question]) -> int:
+    """The quarters' generated NPS answers become responses and their metric values go: the
+    same observations, so closed quarters' frozen scorecards still match them. In the open
+    quarter a second customer answers on the same day now and then (responses, not values
+    keyed by day)."""
     if qs[0].kpi_id is None:
         return 0
     values = MetricValue.objects.filter(
-        kpi_id=qs[0].kpi_id, observed_on__range=(period.start, period.end)
+        kpi_id=qs[0].kpi_id, observed_on__range=(periods[0].start, periods[-1].end)
     )
     rows = list(values.values_list("partner_id", "observed_on", "value"))
-    # a second customer answers the same day now and then: responses, not values keyed by day
-    extra = [rows[i] for i in rng.choice(len(rows), size=len(rows) // 8, replace=False)]
-    rows += [(p, d, float(np.clip(v + rng.integers(-2, 3), 0, 10))) for p, d, v in extra]
+    latest = [r for r in rows if r[1] >= periods[-1].start]
+    if latest:
+        extra = [latest[i] for i in rng.choice(len(latest), size=len(latest) // 8, replace=False)]
+        rows += [(p, d, float(np.clip(v + rng.integers(-2, 3), 0, 10))) for p, d, v in extra]
     channels = rng.choice(
         [ResponseChannel.LINK, ResponseChannel.IMPORT], size=len(rows), p=[0.7, 0.3]
     )
     responses = SurveyResponse.objects.bulk_create(
-        SurveyResponse(survey=survey, partner_id=p, answered_on=d, channel=c)
-        for (p, d, _), c in zip(rows, channels, strict=True)
+        (
+            SurveyResponse(survey=survey, partner_id=p, answered_on=d, channel=c)
+            for (p, d, _), c in zip(rows, channels, strict=True)
+        ),
+        batch_size=5000,
     )
     answers = []
     for response, (_, _, value) in zip(responses, rows, strict=True):
@@ -155,25 +162,26 @@ def _customer_responses(rng, period: Period, survey: Survey, qs: list[Question])
             Answer(response=response, question=qs[2], text=str(rng.choice(REASONS))),
         ]
         if rng.random() < 0.2:
-            answers.append(
-                Answer(response=response, question=qs[3], text=str(rng.choice(CUSTOMER_TEXTS)))
-            )
+            text = str(rng.choice(CUSTOMER_TEXTS))
+            answers.append(Answer(response=response, question=qs[3], text=text))
     Answer.objects.bulk_create(answers, batch_size=5000)
     values.delete()
     return len(responses)
 
 
-def _relationship(rng, period: Period, survey: Survey, qs: list[Question]) -> tuple[int, int]:
+def _relationship(
+    rng, periods: list[Period], survey: Survey, qs: list[Question]
+) -> tuple[int, int]:
     """Responses from a third of the partners (portal users we do not model one by one), and
     the persona users' requests: `partner` has one open, `partner2` answered theirs."""
     ids = np.array(Partner.objects.filter(is_active=True).values_list("pk", flat=True))
-    chosen = ids[rng.random(len(ids)) < 0.33]
-    days = (period.end - period.start).days
     rows = [
-        (int(p), period.start + dt.timedelta(days=int(rng.integers(0, days + 1))))
-        for p in chosen
+        (int(p), quarter.start + dt.timedelta(days=int(rng.integers(0, days + 1))))
+        for quarter, days in ((q, (q.end - q.start).days) for q in periods)
+        for p in ids[rng.random(len(ids)) < 0.33]
         for _ in range(int(rng.integers(1, 4)))
     ]
+    period = periods[-1]
     personas = {
         pu.user.username: pu
         for pu in PortalUser.objects.select_related("user").filter(
@@ -259,10 +267,16 @@ def seed_surveys(*, rng: np.random.Generator) -> dict[str, int]:
     period = Period.objects.filter(status=PeriodStatus.OPEN).order_by("-end").first()
     if period is None:
         return {}
+    # the open quarter and the two before it: the results pages show a trend
+    periods = list(
+        Period.objects.filter(granularity=period.granularity, end__lte=period.end).order_by("-end")[
+            :3
+        ]
+    )[::-1]
     with transaction.atomic():
         relation, rq, customer, cq = _surveys()
-        customer_n = _customer_responses(rng, period, customer, cq)
-        relation_n, requests_n = _relationship(rng, period, relation, rq)
+        customer_n = _customer_responses(rng, periods, customer, cq)
+        relation_n, requests_n = _relationship(rng, periods, relation, rq)
         links_n = _links(rng, customer)
     # the NPS answers moved from metric values to responses: the scorecards read them now
     scorecards_recompute(period_id=period.pk, trigger="seed_demo surveys")
