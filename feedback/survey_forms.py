@@ -2,6 +2,8 @@
 The form only collects; survey_services checks every answer (one rule, one place) and its
 errors, keyed q<id>, land on their fields."""
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -20,7 +22,7 @@ class AnswerChoiceField(forms.ChoiceField):
 
 def _field(question: Question) -> forms.Field:
     kind = QuestionKind(question.kind)
-    common = {"label": question.text, "required": False}
+    common: dict[str, Any] = {"label": question.text, "required": False}
     if kind in SCALE_BOUNDS:
         low, high = SCALE_BOUNDS[kind]
         choices = [(str(n), str(n)) for n in range(low, high + 1)]

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -40,15 +40,16 @@ def _columns(header: list[str], questions: list[Question]) -> dict[int, Question
     for number, question in enumerate(questions, start=1):
         by_name[str(number)] = question
         by_name[question.text.strip().casefold()] = question
-    columns, errors = {}, []
+    columns: dict[int, Question] = {}
+    errors: list[str] = []
     for index, name in enumerate(names[2:], start=2):
-        question = by_name.get(name.casefold())
-        if question is None:
+        found = by_name.get(name.casefold())
+        if found is None:
             errors.append(f"Line 1: column “{name}” is no question of this survey.")
-        elif question in columns.values():
+        elif found in columns.values():
             errors.append(f"Line 1: “{name}” names a question already given a column.")
         else:
-            columns[index] = question
+            columns[index] = found
     if errors:
         raise ImportRefused(errors)
     return columns
@@ -61,16 +62,15 @@ def _day(text: str) -> dt.date:
         raise ValidationError(f"answered_on “{text}” is not a date (YYYY-MM-DD).") from None
 
 
-def survey_responses_import(
-    *, survey: Survey, rows: Iterable[list[str]], user: AbstractBaseUser | None
-) -> int:
+def survey_responses_import(*, survey: Survey, rows: Iterable[list[str]], user: User | None) -> int:
     """Imports every row as a response, or none (ImportRefused listing the bad lines). With a
     user, partners they do not see are unknown to them; without (the command), all are known."""
     rows = iter(rows)
     questions = list(survey.questions.all())
     columns = _columns(next(rows, []), questions)
     partners = visible_partners(user) if user is not None else Partner.objects.all()
-    parsed, errors = [], []
+    parsed: list[tuple[int, str, dt.date, dict[int, str]]] = []
+    errors: list[str] = []
     for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue

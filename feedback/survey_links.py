@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ def token_hash(raw: str) -> str:
 
 
 def survey_link_create(
-    *, survey: Survey, partner: Partner, created_by: AbstractBaseUser, label: str = ""
+    *, survey: Survey, partner: Partner, created_by: User, label: str = ""
 ) -> tuple[SurveyLink, str]:
     """A new link for this partner; returns it and its token (shown once, never stored)."""
     if not (is_manager(created_by) and may_see(created_by, partner)):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -92,7 +92,7 @@ def survey_response_record(
     channel: str,
     link: SurveyLink | None = None,
     survey_request: SurveyRequest | None = None,
-    respondent: AbstractBaseUser | None = None,
+    respondent: User | None = None,
 ) -> SurveyResponse:
     """Records one response and its answers in one transaction, then asks for a recompute of
     the open periods holding its day (for this partner). Refused (ValidationError) when the
@@ -163,7 +163,7 @@ _REQUESTS_SQL = f"""
 def survey_requests_create(*, today: dt.date | None = None) -> int:
     """Asks every portal user of every active partner each active partner survey, once per
     open period that has begun. Running it again creates nothing new. Returns rows created."""
-    params = {
+    params: dict[str, Any] = {
         "audience": SurveyAudience.PARTNER,
         "open": PeriodStatus.OPEN,
         "today": today or timezone.localdate(),

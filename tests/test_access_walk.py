@@ -618,7 +618,7 @@ def test_echoes_of_the_query_are_masked_but_b_data_is_not():
 
 def test_a_route_or_admin_model_missing_from_the_table_is_not_walked_silently():
     assert classify("reports/<str:code>/") is None
-    assert classify("admin/feedback/survey/<path:object_id>/change/") is None
+    assert classify("admin/feedback/nosuchmodel/<path:object_id>/change/") is None
     assert classify("admin/partners/partner/<path:object_id>/change/") == Route(
         Kind.ADMIN_SITE, {"object_id": "id", "id": "id"}
     )

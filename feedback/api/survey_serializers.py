@@ -129,7 +129,10 @@ class SurveyLinkSerializer(serializers.ModelSerializer):
 class SurveyLinkCreatedSerializer(SurveyLinkSerializer):
     """The new link with its address: the token is in it, shown this once only."""
 
-    url = serializers.CharField(read_only=True)
+    url = serializers.SerializerMethodField()
 
     class Meta(SurveyLinkSerializer.Meta):
         fields = [*SurveyLinkSerializer.Meta.fields, "url"]
+
+    def get_url(self, link: SurveyLink) -> str:
+        return self.context["url"]

@@ -1,6 +1,9 @@
 """API views of surveys: surveys (read), responses (list, create through the one service),
 customer links (managers: list, create, revoke)."""
 
+from typing import cast
+
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -118,7 +121,7 @@ class SurveyRequestViewSet(ApiListViewSet):
         asked = get_object_or_404(
             SurveyRequest.objects.select_related("survey", "period", "partner"),
             pk=pk,
-            user=request.user,
+            user=cast(User, request.user),
             partner_id=portal_partner_id(request.user),
         )
         data = SurveyAnswersSerializer(data=request.data)
@@ -130,7 +133,7 @@ class SurveyRequestViewSet(ApiListViewSet):
             answers=data.validated_data["answers"],
             channel=ResponseChannel.PORTAL,
             survey_request=asked,
-            respondent=request.user,
+            respondent=cast(User, request.user),
         )
         body = SurveyResponseSerializer(response, context={"show_respondents": False}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -159,11 +162,12 @@ class SurveyLinkViewSet(
         link, token = survey_link_create(
             survey=given.validated_data["survey"],
             partner=partner,
-            created_by=request.user,
+            created_by=cast(User, request.user),
             label=given.validated_data.get("label", ""),
         )
-        link.url = request.build_absolute_uri(reverse("survey-public", args=[token]))
-        return Response(SurveyLinkCreatedSerializer(link).data, status=status.HTTP_201_CREATED)
+        url = request.build_absolute_uri(reverse("survey-public", args=[token]))
+        body = SurveyLinkCreatedSerializer(link, context={"url": url}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: SurveyLinkSerializer})
     @action(detail=True, methods=["post"])

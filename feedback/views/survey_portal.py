@@ -1,9 +1,12 @@
 """The portal's Surveys tab: a partner user's own survey requests, open ones answered here. A
 manager previewing a partner's portal (?partner=CODE) sees that partner's requests, read-only."""
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +32,7 @@ def requests_list(request: HttpRequest) -> HttpResponse:
     context = _context(request, partner)
     asked = SurveyRequest.objects.filter(partner=partner).select_related("survey", "period")
     if not context["preview"]:
-        asked = asked.filter(user=request.user)
+        asked = asked.filter(user=cast(User, request.user))
     else:
         asked = asked.select_related("user")
     asked = asked.order_by("answered_at", "-period__end", "survey__name")[:100]
@@ -41,9 +44,12 @@ def requests_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Only the user asked answers: anyone else (a colleague, a manager) gets a 404."""
+    partner_id = portal_partner_id(request.user)
+    if partner_id is None:
+        raise Http404("No such survey request.")
     asked = (
         SurveyRequest.objects.select_related("survey", "period", "partner")
-        .filter(pk=pk, user=request.user, partner_id=portal_partner_id(request.user))
+        .filter(pk=pk, user=cast(User, request.user), partner_id=partner_id)
         .first()
     )
     if asked is None:
@@ -61,7 +67,7 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 answers=form.answers(),
                 channel=ResponseChannel.PORTAL,
                 survey_request=asked,
-                respondent=request.user,
+                respondent=cast(User, request.user),  # login_required
             )
         except ValidationError as exc:
             form.add_service_errors(exc)

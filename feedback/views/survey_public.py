@@ -2,6 +2,8 @@
 limited per client address. Unknown, expired and revoked tokens all get the same neutral page.
 The page names the vendor's programme and the partner rated, nothing else of the partner."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +20,7 @@ GET_RATE, POST_RATE = "120/h", "20/h"
 TEMPLATE = "feedback/surveys/public.html"
 
 
-def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
+def _page(request: HttpRequest, status: int = 200, **context: Any) -> HttpResponse:
     context = {"programme_name": settings.PROGRAMME_NAME, **context}
     return render(request, TEMPLATE, context, status=status)
 
@@ -33,7 +35,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     except LinkInvalid:
         return _page(request, status=404, state="invalid")
     survey = link.survey
-    context = {"survey": survey, "partner_name": link.partner.name}
+    context: dict[str, Any] = {"survey": survey, "partner_name": link.partner.name}
     if not survey.is_active:
         return _page(request, status=410, state="closed", **context)
     if survey.one_response_per_link and link.responses.exists():

@@ -1,8 +1,11 @@
 """Managers' survey pages: results across the visible portfolio, one partner's results and
 public links (made and revoked here; a new link's address is shown once), the CSV import."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -90,7 +93,7 @@ def link_create(request: HttpRequest, code: str) -> HttpResponse:
         link, token = survey_link_create(
             survey=form.cleaned_data["survey"],
             partner=partner,
-            created_by=request.user,
+            created_by=cast(User, request.user),  # login_required
             label=form.cleaned_data["label"],
         )
     except ValidationError as exc:
@@ -124,7 +127,7 @@ def import_responses(request: HttpRequest) -> HttpResponse:
         survey = form.cleaned_data["survey"]
         try:
             rows = read_csv(form.cleaned_data["file"].read())
-            count = survey_responses_import(survey=survey, rows=rows, user=request.user)
+            count = survey_responses_import(survey=survey, rows=rows, user=cast(User, request.user))
         except ImportRefused as exc:
             errors = exc.errors
         else:

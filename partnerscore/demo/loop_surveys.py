@@ -128,13 +128,15 @@ def _surveys() -> tuple[Survey, list[Question], Survey, list[Question]]:
     return relation, rq, customer, cq
 
 
-def _customer_responses(rng, periods: list[Period], survey: Survey, qs: list[Question]) -> int:
+def _customer_responses(
+    rng, periods: list[Period], survey: Survey, qs: list[Question]
+) -> tuple[int, int]:
     """The quarters' generated NPS answers become responses and their metric values go: the
     same observations, so closed quarters' frozen scorecards still match them. In the open
     quarter a second customer answers on the same day now and then (responses, not values
     keyed by day)."""
     if qs[0].kpi_id is None:
-        return 0
+        return 0, 0
     values = MetricValue.objects.filter(
         kpi_id=qs[0].kpi_id, observed_on__range=(periods[0].start, periods[-1].end)
     )
@@ -165,8 +167,9 @@ def _customer_responses(rng, periods: list[Period], survey: Survey, qs: list[Que
             text = str(rng.choice(CUSTOMER_TEXTS))
             answers.append(Answer(response=response, question=qs[3], text=text))
     Answer.objects.bulk_create(answers, batch_size=5000)
+    moved = values.count()
     values.delete()
-    return len(responses)
+    return len(responses), moved
 
 
 def _relationship(
@@ -275,7 +278,7 @@ def seed_surveys(*, rng: np.random.Generator) -> dict[str, int]:
     )[::-1]
     with transaction.atomic():
         relation, rq, customer, cq = _surveys()
-        customer_n = _customer_responses(rng, periods, customer, cq)
+        customer_n, moved = _customer_responses(rng, periods, customer, cq)
         relation_n, requests_n = _relationship(rng, periods, relation, rq)
         links_n = _links(rng, customer)
     # the NPS answers moved from metric values to responses: the scorecards read them now
@@ -284,4 +287,5 @@ def seed_surveys(*, rng: np.random.Generator) -> dict[str, int]:
         "survey responses": customer_n + relation_n,
         "survey requests": requests_n,
         "survey links": links_n,
+        "nps values moved to responses": moved,
     }
