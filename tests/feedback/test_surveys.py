@@ -357,3 +357,32 @@ def test_admin_adds_a_survey_with_questions_inline(client, world):
     assert "is an NPS: it takes a 0-10 question" in body and "at least two options" in body
     form |= {"questions-0-kind": "scale10", "questions-1-choices": "Price\nService"}
     assert client.post("/admin/feedback/survey/add/", form).status_code == 302
+
+
+# -- the results pages ------------------------------------------------------------------------
+
+
+def test_results_pages_aggregate_in_sql_and_name_partners_only_to_managers(
+    client, world, surveys, django_assert_max_num_queries
+):
+    from tests.world import sees_all
+
+    sees_all(world.manager)
+    for value in (10, 9, 3):
+        record(surveys, world.acme, value, more={surveys.text_q.pk: "Acme was quick"})
+    record(surveys, world.globex, 2, day=dt.date(2026, 5, 4))
+    client.force_login(world.manager)
+    with django_assert_max_num_queries(20):
+        page = client.get(f"/surveys/?survey={surveys.customer.pk}")
+    body = page.content.decode()
+    assert page.status_code == 200
+    results = {r.question.pk: r for r, _ in page.context["results"]}
+    assert results[surveys.nps_q.pk].nps == pytest.approx(0.0)  # 2 promoters, 2 detractors
+    assert results[surveys.nps_q.pk].trend == [("2026-Q2", -100.0, 1), ("2026-Q3", 100 / 3, 3)]
+    assert results[surveys.choice_q.pk].counts == {"Price": 4}
+    assert "Acme was quick" in body and "Acme Corp" in body  # free text, with its partner
+    partner_page = client.get(f"/partners/GLOBEX/surveys/?survey={surveys.customer.pk}")
+    assert "Acme" not in partner_page.content.decode()
+    client.force_login(world.acme_user)
+    assert client.get("/surveys/").status_code == 403
+    assert client.get("/partners/ACME/surveys/").status_code == 404
