@@ -1,5 +1,6 @@
-"""Celery entry points of alerts and reminders (ids in, one service call, idempotent), and the
-receiver of assessments' `scorecards_recomputed` signal (connected in FeedbackConfig.ready)."""
+"""Celery entry points of the feedback app (ids in, one service call, idempotent): alerts,
+reminders, the digest, the survey requests; and the receiver of assessments'
+`scorecards_recomputed` signal (connected in FeedbackConfig.ready)."""
 
 import logging
 
@@ -9,6 +10,7 @@ from django.db import OperationalError, transaction
 from feedback.alerts import alerts_raise
 from feedback.digest import digests_send
 from feedback.reminders import reminders_raise
+from feedback.survey_services import survey_requests_create
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +46,9 @@ def on_scorecards_recomputed(
     transaction.on_commit(
         lambda: enqueue_alerts(period_id=period_id, partner_id=partner_id), robust=True
     )
+
+
+# surveys: the daily partner relationship survey requests (beat: `setup_schedule`)
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def survey_requests_daily() -> dict:
+    return {"created": survey_requests_create()}

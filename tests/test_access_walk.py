@@ -228,6 +228,26 @@ ROUTES: dict[str, Route] = {
     "api/v1/^assessments/(?P<pk>[0-9]+)/share/$": Route(Kind.SCOPED, {"pk": "assessment"}),
     "api/v1/^assessments/(?P<pk>[0-9]+)/submit/$": Route(Kind.SCOPED, {"pk": "assessment"}),
     # -- end of reviews lane
+    # --- surveys (issue 12, lane surveys) ---
+    "surveys/": Route(Kind.MANAGERS),
+    "surveys/import/": Route(Kind.MANAGERS),
+    "partners/<str:code>/surveys/": Route(Kind.SCOPED, {"code": "code"}),
+    "partners/<str:code>/surveys/links/": Route(Kind.SCOPED, {"code": "code"}),
+    "partners/<str:code>/surveys/links/<int:pk>/revoke/": Route(
+        Kind.SCOPED, {"code": "code", "pk": "survey_link"}
+    ),
+    "portal/surveys/": Route(Kind.SCOPED),  # B's code in the query, as the portal's
+    "portal/surveys/<int:pk>/": Route(Kind.SCOPED, {"pk": "survey_request"}),
+    # a customer's page: no sign-in, its token is its only key (B's is never known)
+    "s/<str:token>/": Route(Kind.PUBLIC, {"token": "=not-a-token"}),
+    "api/v1/^surveys/$": Route(Kind.LIST),
+    "api/v1/^surveys/(?P<pk>[0-9]+)/$": Route(Kind.LIST, {"pk": "survey"}),
+    "api/v1/^survey-responses/$": Route(Kind.LIST),
+    "api/v1/^survey-requests/$": Route(Kind.LIST),
+    "api/v1/^survey-requests/(?P<pk>[0-9]+)/answer/$": Route(Kind.SCOPED, {"pk": "survey_request"}),
+    "api/v1/^survey-links/$": Route(Kind.MANAGERS),
+    "api/v1/^survey-links/(?P<pk>[0-9]+)/revoke/$": Route(Kind.SCOPED, {"pk": "survey_link"}),
+    # --- end surveys ---
 }
 
 # The admin's routes (each registered model's list, add, change, delete, history) are walked
@@ -277,6 +297,12 @@ ADMIN_OBJECTS: dict[str, str] = {
     "feedback.meeting": "meeting",
     "feedback.improvementplan": "plan",
     # -- end of lane plans --
+    # --- surveys (issue 12, lane surveys) ---
+    "feedback.survey": "survey",
+    "feedback.surveylink": "survey_link",
+    "feedback.surveyrequest": "survey_request",
+    "feedback.surveyresponse": "survey_response",
+    # --- end surveys ---
 }
 ADMIN_SITE_ROUTES = {
     "admin/": {},
@@ -428,6 +454,7 @@ def b_ids(world: World, scored: Scored) -> dict[str, str]:
     return (
         plans_lane_ids(world)
         | reviews
+        | _surveys_of_b(world)  # surveys (issue 12)
         | {
             "code": b.code,
             "id": str(b.pk),
@@ -485,6 +512,30 @@ def plans_lane_ids(world: World) -> dict[str, str]:
         "meeting": str(meeting.pk),
         "plan": str(plan.pk),
         "action": str(action.pk),
+    }
+
+
+def _surveys_of_b(world: World) -> dict[str, str]:
+    """surveys (issue 12, lane surveys): B's link, its user's request, a response of B's
+    whose free text names B."""
+    from feedback.models import Answer, Question, Survey, SurveyRequest, SurveyResponse
+    from feedback.survey_links import survey_link_create
+
+    survey = Survey.objects.create(name="Customers", audience="customer")
+    text = Question.objects.create(survey=survey, text="Comments", kind="text", required=False)
+    link, _ = survey_link_create(survey=survey, partner=world.globex, created_by=world.admin)
+    asked = SurveyRequest.objects.create(
+        survey=survey, period=world.q3, partner=world.globex, user=world.globex_user
+    )
+    response = SurveyResponse.objects.create(
+        survey=survey, partner=world.globex, answered_on=world.q3.start, channel="link", link=link
+    )
+    Answer.objects.create(response=response, question=text, text="Globex GLOBEX was great")
+    return {
+        "survey": str(survey.pk),
+        "survey_link": str(link.pk),
+        "survey_request": str(asked.pk),
+        "survey_response": str(response.pk),
     }
 
 
@@ -711,7 +762,7 @@ def test_echoes_of_the_query_are_masked_but_b_data_is_not():
 
 def test_a_route_or_admin_model_missing_from_the_table_is_not_walked_silently():
     assert classify("reports/<str:code>/") is None
-    assert classify("admin/feedback/survey/<path:object_id>/change/") is None
+    assert classify("admin/feedback/nosuchmodel/<path:object_id>/change/") is None
     assert classify("admin/partners/partner/<path:object_id>/change/") == Route(
         Kind.ADMIN_SITE, {"object_id": "id", "id": "id"}
     )

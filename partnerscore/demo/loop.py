@@ -8,13 +8,14 @@ import numpy as np
 
 from partnerscore.demo.loop_alerts import seed_alerts
 from partnerscore.demo.loop_conversations import seed_conversations
+from partnerscore.demo.loop_surveys import seed_surveys
 
 
 def seed_loop(*, seed: int, say: Callable[[str], object]) -> dict[str, int]:
     """Writes the loop's demo data for the latest (open) quarter; returns counts by kind."""
-    rng = np.random.default_rng(seed + 12)
+    rng = np.random.default_rng(seed + 12)  # the parts below draw from it
     counts: dict[str, int] = {}
-    # surveys (lane B): counts |= seed_surveys(rng=rng)
+    counts |= seed_surveys(rng=rng)  # surveys (lane B)
 
     # feedback, meetings, plans (lane C)
     counts |= seed_conversations(rng=rng)

@@ -18,6 +18,13 @@ SCHEDULES = [
         IntervalSchedule.SECONDS,
         "{}",
     ),
+    (  # a string, not an import: assessments does not import feedback
+        "Ask partner users the relationship survey",
+        "feedback.tasks.survey_requests_daily",
+        lambda: 24,
+        IntervalSchedule.HOURS,
+        "{}",
+    ),
 ]
 
 
