@@ -19,7 +19,8 @@ class FeedbackConfig(AppConfig):
     @staticmethod
     def _alerts_ready() -> None:
         """Alerts after every successful recompute (the assessments -> feedback seam), and
-        the digest and reminders in the beat schedule (`manage.py setup_schedule`)."""
+        the digest, the reminders and the survey requests in the beat schedule
+        (`manage.py setup_schedule`)."""
         from django.conf import settings
         from django_celery_beat.models import IntervalSchedule
 
@@ -40,5 +41,11 @@ class FeedbackConfig(AppConfig):
             name="Reminders (assessments, surveys, actions)",
             task="feedback.tasks.send_reminders",
             every=lambda: settings.REMINDERS_EVERY_HOURS,
+            unit=IntervalSchedule.HOURS,
+        )
+        schedule_register(
+            name="Ask partner users the relationship survey",
+            task="feedback.tasks.survey_requests_daily",
+            every=lambda: 24,
             unit=IntervalSchedule.HOURS,
         )

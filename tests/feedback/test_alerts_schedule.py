@@ -22,7 +22,8 @@ def test_setup_schedule_creates_the_digest_and_the_reminders_once(db):
     call_command("setup_schedule", stdout=io.StringIO())
     digest.refresh_from_db()
     assert digest.interval.every == 1
-    assert PeriodicTask.objects.filter(task__startswith="feedback.").count() == 2
+    # the digest, the reminders and the relationship survey's requests
+    assert PeriodicTask.objects.filter(task__startswith="feedback.").count() == 3
 
 
 def test_the_schedule_page_lists_them(world, client):

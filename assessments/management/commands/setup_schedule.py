@@ -18,18 +18,12 @@ SCHEDULES = [
         IntervalSchedule.SECONDS,
         "{}",
     ),
-    (  # a string, not an import: assessments does not import feedback
-        "Ask partner users the relationship survey",
-        "feedback.tasks.survey_requests_daily",
-        lambda: 24,
-        IntervalSchedule.HOURS,
-        "{}",
-    ),
 ]
 
 
 def schedule_register(*, name: str, task: str, every, unit: str, kwargs: str = "{}") -> None:
-    """The seam for apps to the right of assessments (feedback's digest and reminders): they
+    """The seam for apps to the right of assessments (feedback's digest, reminders and survey
+    requests): they
     add their periodic tasks from AppConfig.ready, and this command and the schedule page
     (config/schedule/) treat them like the recomputes."""
     if all(existing[0] != name for existing in SCHEDULES):
