@@ -285,7 +285,7 @@ def _line(world, q):
     )
 
 
-def _score(world) -> float:
+def _score(world) -> float | None:
     return Scorecard.objects.get(period=world.q3, partner=world.globex).score
 
 
