@@ -61,7 +61,22 @@ class QuestionForm(forms.ModelForm):
         data = super().clean()
         if data.get("kind"):
             question_check(kind=data["kind"], choices=data.get("choices", ""), kpi=data.get("kpi"))
+        self._answered_check(data)
         return data
+
+    def _answered_check(self, data: dict) -> None:
+        """Answers already given keep their meaning: they are observations of the KPI the
+        question feeds, some perhaps in closed periods (SCORING.md 7), so an answered
+        question's kind and KPI are fixed; a new question can take another."""
+        if not self.instance.pk:
+            return
+        changed = [f for f in ("kind", "kpi") if f in self.changed_data]
+        answers = Answer.objects.filter(question=self.instance).count() if changed else 0
+        if answers:
+            raise ValidationError(
+                f"This question has {answers} answer(s): its {' and '.join(changed)} cannot "
+                "change (the answers are KPI values already). Add a new question instead."
+            )
 
 
 class QuestionInline(admin.TabularInline):

@@ -359,6 +359,24 @@ def test_admin_adds_a_survey_with_questions_inline(client, world):
     assert client.post("/admin/feedback/survey/add/", form).status_code == 302
 
 
+def test_an_answered_questions_kind_and_kpi_are_fixed(world, surveys):
+    """Its answers are KPI observations already (some may be in closed periods)."""
+    from feedback.admin.surveys import QuestionForm
+
+    record(surveys, world.acme, 9)
+    other = KPI.objects.create(code="c_nps2", name="NPS 2", source="survey", aggregation="nps")
+    q = surveys.nps_q
+    data = {"position": q.position, "text": "Reworded?", "kind": q.kind, "kpi": q.kpi_id}
+    assert QuestionForm(data | {"required": "on"}, instance=q).is_valid()  # rewording is fine
+    moved = QuestionForm(data | {"kpi": other.pk}, instance=q)
+    assert not moved.is_valid()
+    assert "has 1 answer(s): its kpi cannot change" in str(moved.errors)
+    fresh = surveys.recommend_q  # no answers yet: it may still feed a KPI
+    assert not Answer.objects.filter(question=fresh).exists()
+    data = {"position": 1, "text": fresh.text, "kind": "scale10", "kpi": other.pk}
+    assert QuestionForm(data, instance=fresh).is_valid()
+
+
 # -- the results pages ------------------------------------------------------------------------
 
 
