@@ -17,10 +17,11 @@ document.addEventListener("click", function (event) {
 });
 
 // On paper: the print date is today's, and Plotly charts are redrawn at a fixed width that
-// fits an A4 page (186 mm between 12 mm margins, static/css/print.css); back to the screen
-// size afterwards.
+// fits an A4 page (186 mm between 12 mm margins, static/css/print.css) and a little shorter,
+// so a scorecard stays on two pages; back to the screen size afterwards.
 (function () {
   var PRINT_WIDTH_PX = 680;
+  var PRINT_HEIGHT_SCALE = 0.75;
   var printing = false;
   function charts() {
     return window.Plotly ? document.querySelectorAll(".js-plotly-plot") : [];
@@ -33,14 +34,20 @@ document.addEventListener("click", function (event) {
       .map(function (n) { return String(n).padStart(2, "0"); }).join("-");
     document.querySelectorAll("[data-print-date]").forEach(function (el) { el.textContent = today; });
     charts().forEach(function (el) {
-      window.Plotly.relayout(el, { width: PRINT_WIDTH_PX, autosize: false });
+      var height = el.layout && el.layout.height;
+      el.dataset.screenHeight = height || "";
+      var paper = { width: PRINT_WIDTH_PX, autosize: false };
+      if (height) paper.height = Math.round(height * PRINT_HEIGHT_SCALE);
+      window.Plotly.relayout(el, paper);
     });
   }
   function toScreen() {
     if (!printing) return;
     printing = false;
     charts().forEach(function (el) {
-      window.Plotly.relayout(el, { width: null, autosize: true });
+      var screen = { width: null, autosize: true };
+      if (el.dataset.screenHeight) screen.height = Number(el.dataset.screenHeight);
+      window.Plotly.relayout(el, screen);
     });
   }
   window.addEventListener("beforeprint", toPaper);
