@@ -28,7 +28,9 @@ def portal_partner(request: HttpRequest):
     return visible_partners(request.user).select_related("partner_type").get(pk=partner_id)
 
 
-def _context(request: HttpRequest, partner) -> dict:
+def portal_context(request: HttpRequest, partner) -> dict:
+    """What every portal page shows: the partner, the programme, and whether a manager is
+    previewing it (read-only)."""
     return {
         "partner": partner,
         "programme_name": settings.PROGRAMME_NAME,
@@ -43,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if result is None:
         raise Http404("No such period.")
     page = result.page
-    context = _context(request, partner) | {
+    context = portal_context(request, partner) | {
         "home": result,
         "page": page,
         "card": page.card,
@@ -60,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def method(request: HttpRequest) -> HttpResponse:
     partner = portal_partner(request)
-    context = _context(request, partner) | {"method": method_page(partner=partner)}
+    context = portal_context(request, partner) | {"method": method_page(partner=partner)}
     return render(request, "portal/method.html", context)
 
 

@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from assessments.review_selectors import portal_assessments
 from assessments.reviews import assessment_acknowledge, partner_visible_assessments
-from assessments.views.portal import _context, portal_partner
+from assessments.views.portal import portal_context, portal_partner
 
 
 @login_required
 def assessments(request: HttpRequest) -> HttpResponse:
     partner = portal_partner(request)
-    context = _context(request, partner)
+    context = portal_context(request, partner)
     if request.method == "POST":
         if context["preview"]:
             raise Http404("A preview is read-only.")

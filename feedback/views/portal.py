@@ -9,8 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from assessments.views.portal import _context as portal_context
-from assessments.views.portal import portal_partner
+from assessments.views.portal import portal_context, portal_partner
 from feedback import conversations as conv
 from feedback import plan_outcomes, plans
 from feedback.conversation_forms import ThreadForm

@@ -3,7 +3,6 @@ manager previewing a partner's portal (?partner=CODE) sees that partner's reques
 
 from typing import cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -11,25 +10,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from assessments.views.portal import portal_partner
+from assessments.views.portal import portal_context, portal_partner
 from feedback.models import ResponseChannel, SurveyRequest
 from feedback.survey_forms import AnswerForm
 from feedback.survey_services import request_answer_day, survey_response_record
 from partners.access import portal_partner_id
 
 
-def _context(request: HttpRequest, partner) -> dict:
-    return {
-        "partner": partner,
-        "programme_name": settings.PROGRAMME_NAME,
-        "preview": portal_partner_id(request.user) != partner.pk,
-    }
-
-
 @login_required
 def requests_list(request: HttpRequest) -> HttpResponse:
     partner = portal_partner(request)
-    context = _context(request, partner)
+    context = portal_context(request, partner)
     asked = SurveyRequest.objects.filter(partner=partner).select_related("survey", "period")
     if not context["preview"]:
         asked = asked.filter(user=cast(User, request.user))
@@ -74,5 +65,5 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Thank you: your answers to “{asked.survey.name}” are in.")
             return redirect("portal-surveys")
-    context = _context(request, asked.partner) | {"asked": asked, "form": form}
+    context = portal_context(request, asked.partner) | {"asked": asked, "form": form}
     return render(request, "portal/survey_answer.html", context, status=400 if form.errors else 200)
