@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from assessments.models import Assessment
+from assessments.panels import panels_render
 from assessments.review_selectors import (
     STATUS_FILTERS,
     assessment_list,
@@ -150,5 +151,7 @@ def assessment(request: HttpRequest, code: str) -> HttpResponse:
             "a": page.assessment,
             "card": page.scorecard.card if page.scorecard else None,
             "transitions": TRANSITIONS,
+            # the review is one conversation: the plan, feedback and meetings of the period
+            "panels": panels_render(partner=partner, period=period, user=request.user),
         },
     )

@@ -212,6 +212,15 @@ def test_next_periods_scorecard_shows_whether_the_plans_kpis_moved(world, scored
     )
 
 
+def test_the_assessment_page_links_the_periods_plan_feedback_and_meetings(world, scored):
+    """The review is one conversation: the assessment page shows the same panel."""
+    globex_q3_plan(world)
+    body = client_for(world.manager).get("/partners/GLOBEX/assessment/?period=2026-Q3")
+    html = body.content.decode()
+    assert 'id="feedback-loop"' in html and "/partners/GLOBEX/plan/?period=2026-Q3" in html
+    assert "/partners/GLOBEX/meetings/" in html and "Send feedback" in html
+
+
 def test_verdicts_follow_the_kpis_direction():
     lower = dict(direction="lower", baseline=25, aim=9)
     assert plan_outcomes.verdict(now=9.0000000001, **lower) == "reached"  # 9 decimals
