@@ -1,18 +1,41 @@
 """Surveys' reads: results per question across a set of partners (a manager's visible
 portfolio, or one partner), aggregated in SQL (one GROUP BY per kind, whatever the number of
-partners), the trend by quarter, and the free-text answers, paginated."""
+partners), the trend by quarter, and the free-text answers, paginated.
 
+At 10,000 partners a survey has hundreds of thousands of answers: the aggregates are cached
+per survey, set of partners and state of the responses (responses are only ever added, or
+deleted with their partner, so their count and latest id name the state); a new response
+makes a new key at once. The set of partners is named by its SQL, so a reassigned partner
+shows after CACHE_SECONDS at the latest."""
+
+import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncQuarter
 
 from feedback.models import Answer, Question, QuestionKind, Survey, SurveyLink, SurveyResponse
 from partners.models import Partner
 
 TEXTS_PER_PAGE = 20
+CACHE_SECONDS = 300
+T = TypeVar("T")
+
+
+def _cached(what: str, survey: Survey, partners: QuerySet[Partner], compute: Callable[[], T]) -> T:
+    state = SurveyResponse.objects.filter(survey=survey).aggregate(n=Count("id"), last=Max("id"))
+    scope = hashlib.sha256(str(partners.query).encode()).hexdigest()[:24]
+    key = f"survey:{what}:{survey.pk}:{state['n']}:{state['last']}:{scope}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def nps_split(counts: dict[float, int]) -> tuple[int, int, int]:
@@ -77,15 +100,17 @@ def _answers(survey: Survey, partners: QuerySet[Partner]) -> QuerySet[Answer]:
 
 def survey_results(*, survey: Survey, partners: QuerySet[Partner]) -> list[QuestionResult]:
     """Per question: the answers' counts by value or option, and for numeric ones the score
-    (NPS or mean) by quarter. Three GROUP BY queries."""
+    (NPS or mean) by quarter. Two GROUP BY queries (cached, see above)."""
+    return _cached("results", survey, partners, lambda: _results(survey, partners))
+
+
+def _results(survey: Survey, partners: QuerySet[Partner]) -> list[QuestionResult]:
     results = {q.pk: QuestionResult(q) for q in survey.questions.all()}
     answers = _answers(survey, partners)
-    numeric = answers.filter(value__isnull=False).values_list("question_id", "value")
-    for question_id, value, n in numeric.annotate(n=Count("id")).order_by():
-        results[question_id].counts[value] = n
     chosen = answers.filter(question__kind=QuestionKind.CHOICE).exclude(text="")
     for question_id, text, n in chosen.values_list("question_id", "text").annotate(n=Count("id")):
         results[question_id].counts[text] = n
+    # numeric answers by quarter and value: the counts are their sums over the quarters
     by_quarter: dict[int, dict] = defaultdict(lambda: defaultdict(dict))
     rows = (
         answers.filter(value__isnull=False)
@@ -96,6 +121,8 @@ def survey_results(*, survey: Survey, partners: QuerySet[Partner]) -> list[Quest
     )
     for question_id, quarter, value, n in rows:
         by_quarter[question_id][quarter][value] = n
+        counts = results[question_id].counts
+        counts[value] = counts.get(value, 0) + n
     for question_id, quarters in by_quarter.items():
         result = results[question_id]
         score = nps_of if result.question.kind == QuestionKind.SCALE_10 else mean_of

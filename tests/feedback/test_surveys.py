@@ -377,6 +377,26 @@ def test_an_answered_questions_kind_and_kpi_are_fixed(world, surveys):
     assert QuestionForm(data, instance=fresh).is_valid()
 
 
+def test_cached_results_follow_a_new_response_at_once(world, surveys):
+    from feedback.survey_selectors import survey_results
+    from partners.models import Partner
+
+    record(surveys, world.acme, 10)
+    everyone = Partner.objects.all()
+
+    def nps() -> float | None:
+        results = survey_results(survey=surveys.customer, partners=everyone)
+        return next(r.nps for r in results if r.question == surveys.nps_q)
+
+    assert nps() == 100.0
+    assert nps() == 100.0  # from the cache
+    record(surveys, world.globex, 0)
+    assert nps() == 0.0  # a new response is a new state: recomputed
+    only_acme = Partner.objects.filter(code="ACME")
+    results = survey_results(survey=surveys.customer, partners=only_acme)
+    assert next(r.nps for r in results if r.question == surveys.nps_q) == 100.0
+
+
 # -- the results pages ------------------------------------------------------------------------
 
 
