@@ -13,11 +13,12 @@ from feedback.plans import baselines, plan_actions
 from kpis.models import Direction, Period
 from kpis.scoring import COMPARE_DECIMALS
 
-REACHED, MOVED, NOT_MOVED, NO_VALUE = "reached", "moved", "not_moved", "no_value"
+REACHED, MOVED, NOT_MOVED, WORSE, NO_VALUE = "reached", "moved", "not_moved", "worse", "no_value"
 VERDICT_TEXT = {
     REACHED: "reached",
     MOVED: "moved towards the aim",
     NOT_MOVED: "did not move",
+    WORSE: "moved away from the aim",
     NO_VALUE: "no value yet",
 }
 
@@ -44,9 +45,10 @@ def verdict(*, direction: str, baseline: float | None, now: float | None, aim: f
     now_ = round(sign * now, COMPARE_DECIMALS)
     if aim is not None and now_ >= round(sign * aim, COMPARE_DECIMALS):
         return REACHED
-    if baseline is not None and now_ > round(sign * baseline, COMPARE_DECIMALS):
-        return MOVED
-    return NOT_MOVED
+    if baseline is None:
+        return NOT_MOVED
+    then = round(sign * baseline, COMPARE_DECIMALS)
+    return MOVED if now_ > then else WORSE if now_ < then else NOT_MOVED
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,8 @@ def test_verdicts_follow_the_kpis_direction():
     lower = dict(direction="lower", baseline=25, aim=9)
     assert plan_outcomes.verdict(now=9.0000000001, **lower) == "reached"  # 9 decimals
     assert plan_outcomes.verdict(now=12, **lower) == "moved"
-    assert plan_outcomes.verdict(now=30, **lower) == "not_moved"
+    assert plan_outcomes.verdict(now=25, **lower) == "not_moved"
+    assert plan_outcomes.verdict(now=30, **lower) == "worse"  # more late deliveries
     assert plan_outcomes.verdict(now=None, **lower) == "no_value"
     assert plan_outcomes.verdict(direction="higher", baseline=10, aim=20, now=10) == "not_moved"
 
