@@ -305,6 +305,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # several models have a `kind`: each enum is named for its model
+    "ENUM_NAME_OVERRIDES": {
+        "AlertKindEnum": "feedback.models.alerts.AlertKind",
+        "QuestionKindEnum": "feedback.models.surveys.QuestionKind",
+        "MeetingKindEnum": "feedback.models.conversations.MeetingKind",
+    },
 }
 
 LOGGING = {
